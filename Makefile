@@ -1,0 +1,53 @@
+# Chronicle: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DATA_DIR ?= ./data
+export DATA_DIR
+
+.PHONY: install run migrate test test-sqlite test-postgres lint typecheck openapi bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Idempotent: re-installs only when pyproject.toml changed since the last install.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/alembic upgrade head
+
+run: migrate
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
+
+lint: install
+	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff format --check app tests bench migrations
+
+typecheck: install
+	$(BIN)/mypy
+
+openapi: install
+	$(BIN)/python -m app.openapi > openapi/openapi.json
+
+# The suite runs twice: on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default the local server).
+TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+test: lint typecheck test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest -p no:cacheprovider
+
+test-postgres: install
+	TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest -p no:cacheprovider
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,148 @@
+"""Account routes: register, profile, password, two-factor, security log, erasure."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from app.accounts import schemas, service
+from app.context import CtxDep
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.pagination import Cursor, Limit
+from app.security.actor import CurrentActor
+from app.security.client import client_facts
+from app.security.slots import password_slot
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post(
+    "/v1/accounts",
+    operation_id="accounts_create",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=schemas.RegisterOut,
+    responses=problem_responses(413, 422),
+    dependencies=[password_slot],
+)
+def register(
+    body: schemas.RegisterIn, request: Request, session: SessionDep, ctx: CtxDep
+) -> schemas.RegisterOut:
+    """Register a victim account. The answer is the same whether or not the name was free."""
+    service.register(ctx, session, body, client_facts(request, ctx.settings))
+    return schemas.RegisterOut(detail=service.REGISTER_ACCEPTED)
+
+
+@router.get(
+    "/v1/me", operation_id="me_get", response_model=schemas.MeOut, responses=problem_responses(401)
+)
+def get_me(actor: CurrentActor, session: SessionDep, ctx: CtxDep) -> schemas.MeOut:
+    return service.me(ctx, session, actor)
+
+
+@router.patch(
+    "/v1/me",
+    operation_id="me_update",
+    response_model=schemas.MeOut,
+    responses=problem_responses(401, 422),
+)
+def patch_me(
+    body: schemas.MePatch, actor: CurrentActor, session: SessionDep, ctx: CtxDep
+) -> schemas.MeOut:
+    return service.update_me(ctx, session, actor, body)
+
+
+@router.delete(
+    "/v1/me",
+    operation_id="me_delete",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 422, 429),
+    dependencies=[password_slot],
+)
+def erase_me(
+    body: schemas.ReauthIn, actor: CurrentActor, session: SessionDep, ctx: CtxDep
+) -> Response:
+    """Erase the account: its data key is destroyed, so its data can never be read again."""
+    service.erase_account(ctx, session, actor, body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/v1/me/password",
+    operation_id="me_password_change",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 422, 429),
+    dependencies=[password_slot],
+)
+def change_password(
+    body: schemas.PasswordChangeIn,
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    ctx: CtxDep,
+) -> Response:
+    """Change the password; every other session is ended."""
+    service.change_password(ctx, session, actor, body, client_facts(request, ctx.settings))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/v1/me/totp",
+    operation_id="me_totp_start",
+    response_model=schemas.TotpEnrolOut,
+    responses=problem_responses(401, 422),
+)
+def start_totp(actor: CurrentActor, session: SessionDep, ctx: CtxDep) -> schemas.TotpEnrolOut:
+    """Begin two-factor enrolment: show the secret as a QR code, then confirm with a code."""
+    return service.start_totp(ctx, session, actor)
+
+
+@router.post(
+    "/v1/me/totp/confirm",
+    operation_id="me_totp_confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 422, 429),
+)
+def confirm_totp(
+    body: schemas.TotpConfirmIn,
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    ctx: CtxDep,
+) -> Response:
+    service.confirm_totp(ctx, session, actor, body.code, client_facts(request, ctx.settings))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/v1/me/totp/disable",
+    operation_id="me_totp_disable",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 422, 429),
+    dependencies=[password_slot],
+)
+def disable_totp(
+    body: schemas.ReauthIn,
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    ctx: CtxDep,
+) -> Response:
+    service.disable_totp(ctx, session, actor, body, client_facts(request, ctx.settings))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/v1/me/security-events",
+    operation_id="me_security_events_list",
+    response_model=schemas.SecurityEventPage,
+    responses=problem_responses(401, 422),
+)
+def list_security_events(
+    actor: CurrentActor,
+    session: SessionDep,
+    ctx: CtxDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> schemas.SecurityEventPage:
+    """The account's security log, newest first: logins, failures, new devices, changes."""
+    return service.security_events(ctx, session, actor, limit, cursor)

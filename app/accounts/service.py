@@ -1,0 +1,270 @@
+"""Account rules: registration, profile, password change, two-factor, erasure."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.accounts import schemas
+from app.accounts.events import event_context, record_event
+from app.accounts.keys import create_data_key, load_data_key
+from app.context import AppContext
+from app.crypto.fields import DataKey, decrypt_field, encrypt_field
+from app.db import rowcount, utcnow
+from app.errors import NotFound, Unauthorized, Unprocessable
+from app.models import Account, AuthSession, SecurityEvent
+from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
+from app.security import ratelimit, totp
+from app.security.actor import Actor
+from app.security.client import ClientFacts
+from app.security.passwords import password_problems
+from app.security.tokens import keyed_hash
+
+REGISTER_ACCEPTED = (
+    "If that username was free, your account now exists: log in with it to continue. "
+    "If you cannot log in, the username was taken; choose another."
+)
+
+
+def username_lookup(ctx: AppContext, username: str) -> bytes:
+    return keyed_hash(ctx.keyring.hmac_key, "username", username.casefold())
+
+
+def _check_password(password: str, username: str | None) -> None:
+    problems = password_problems(password, username=username)
+    if problems:
+        raise Unprocessable(
+            problems[0], extra={"errors": [{"loc": ["body", "password"], "msg": problems[0]}]}
+        )
+
+
+def register(
+    ctx: AppContext,
+    session: Session,
+    body: schemas.RegisterIn,
+    facts: ClientFacts,
+    *,
+    role: str = "victim",
+) -> uuid.UUID | None:
+    """Create the account; the same answer whether or not the name was taken (no enumeration)."""
+    _check_password(body.password, body.username)
+    password_hash = ctx.hasher.hash(body.password)
+    lookup = username_lookup(ctx, body.username)
+    if session.scalar(select(Account.id).where(Account.username_hmac == lookup)) is not None:
+        return None
+    account = Account(
+        id=uuid.uuid4(),
+        username_hmac=lookup,
+        role=role,
+        password_hash=password_hash,
+        username_enc=b"",
+    )
+    try:
+        with session.begin_nested():
+            session.add(account)
+            session.flush()
+    except IntegrityError:
+        return None  # a concurrent registration took the name first
+    key = create_data_key(session, ctx.keyring, account.id)
+    account.username_enc = _seal(key, account.id, "username", body.username)
+    if body.email:
+        account.email_enc = _seal(key, account.id, "email", body.email)
+    record_event(session, key, "account_created", facts)
+    return account.id
+
+
+def _seal(key: DataKey, account_id: uuid.UUID, column: str, value: str) -> bytes:
+    return encrypt_field(key, value, table="accounts", column=column, row_id=account_id)
+
+
+def _open(key: DataKey, account_id: uuid.UUID, column: str, blob: bytes) -> str:
+    return decrypt_field(key, blob, table="accounts", column=column, row_id=account_id)
+
+
+def get_account(session: Session, actor: Actor) -> Account:
+    account = session.get(Account, actor.account_id)
+    if account is None:
+        raise NotFound("Account not found.")
+    return account
+
+
+def me(ctx: AppContext, session: Session, actor: Actor) -> schemas.MeOut:
+    account = get_account(session, actor)
+    key = load_data_key(session, ctx.keyring, account.id)
+    return schemas.MeOut(
+        id=account.id,
+        username=_open(key, account.id, "username", account.username_enc),
+        email=_open(key, account.id, "email", account.email_enc) if account.email_enc else None,
+        role=account.role,
+        jurisdiction=account.jurisdiction,
+        totp_enabled=account.totp_enabled,
+        created_at=account.created_at,
+        password_changed_at=account.password_changed_at,
+    )
+
+
+def update_me(
+    ctx: AppContext, session: Session, actor: Actor, body: schemas.MePatch
+) -> schemas.MeOut:
+    account = get_account(session, actor)
+    key = load_data_key(session, ctx.keyring, account.id)
+    fields = body.model_fields_set
+    if "email" in fields:
+        account.email_enc = _seal(key, account.id, "email", body.email) if body.email else None
+    if "jurisdiction" in fields and body.jurisdiction is not None:
+        account.jurisdiction = body.jurisdiction
+    session.flush()
+    return me(ctx, session, actor)
+
+
+def verify_password_for(
+    ctx: AppContext, session: Session, account: Account, password: str, code: str | None
+) -> None:
+    """Re-authentication for sensitive changes; failures count against the account's limit."""
+    limits = [(ratelimit.REAUTH, account.id.hex)]
+    ratelimit.check(session, limits)
+    ok, _ = ctx.hasher.verify(password, account.password_hash)
+    if ok and account.totp_enabled:
+        ok = accept_totp(ctx, session, account, code)
+    if not ok:
+        ratelimit.record_failure(session, limits)
+        raise Unauthorized(
+            "The password or code is not correct.", headers={}, keep_changes=True
+        )
+
+
+def accept_totp(ctx: AppContext, session: Session, account: Account, code: str | None) -> bool:
+    if code is None or account.totp_secret_enc is None:
+        return False
+    key = load_data_key(session, ctx.keyring, account.id)
+    secret = _open(key, account.id, "totp_secret", account.totp_secret_enc)
+    step = totp.accepted_step(secret, code, last_step=account.totp_last_step)
+    if step is None:
+        return False
+    # Conditional update: two concurrent requests with the same code cannot both succeed.
+    claimed = session.execute(
+        update(Account)
+        .where(Account.id == account.id)
+        .where((Account.totp_last_step.is_(None)) | (Account.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    account.totp_last_step = step
+    return rowcount(claimed) == 1
+
+
+def change_password(
+    ctx: AppContext,
+    session: Session,
+    actor: Actor,
+    body: schemas.PasswordChangeIn,
+    facts: ClientFacts,
+) -> None:
+    account = get_account(session, actor)
+    verify_password_for(ctx, session, account, body.current_password, None)
+    key = load_data_key(session, ctx.keyring, account.id)
+    _check_password(body.new_password, _open(key, account.id, "username", account.username_enc))
+    account.password_hash = ctx.hasher.hash(body.new_password)
+    account.password_changed_at = utcnow()
+    # Someone else who knew the old password must be signed out everywhere but here.
+    session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.account_id == account.id,
+            AuthSession.id != actor.session_id,
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow(), revoked_reason="password_changed")
+    )
+    record_event(session, key, "password_changed", facts, session_id=actor.session_id)
+
+
+def start_totp(ctx: AppContext, session: Session, actor: Actor) -> schemas.TotpEnrolOut:
+    account = get_account(session, actor)
+    if account.totp_enabled:
+        raise Unprocessable("Two-factor authentication is already on; turn it off first.")
+    key = load_data_key(session, ctx.keyring, account.id)
+    secret = totp.new_secret()
+    account.totp_secret_enc = _seal(key, account.id, "totp_secret", secret)
+    account.totp_last_step = None
+    label = _open(key, account.id, "username", account.username_enc)
+    return schemas.TotpEnrolOut(secret=secret, otpauth_uri=totp.provisioning_uri(secret, label))
+
+
+def confirm_totp(
+    ctx: AppContext, session: Session, actor: Actor, code: str, facts: ClientFacts
+) -> None:
+    account = get_account(session, actor)
+    if account.totp_enabled or account.totp_secret_enc is None:
+        raise Unprocessable("Start two-factor enrolment first.")
+    limits = [(ratelimit.SECOND_FACTOR, account.id.hex)]
+    ratelimit.check(session, limits)
+    if not accept_totp(ctx, session, account, code):
+        ratelimit.record_failure(session, limits)
+        raise Unprocessable(
+            "That code is not correct; check the time on your device.", keep_changes=True
+        )
+    account.totp_enabled = True
+    key = load_data_key(session, ctx.keyring, account.id)
+    record_event(session, key, "totp_enabled", facts, session_id=actor.session_id)
+
+
+def disable_totp(
+    ctx: AppContext, session: Session, actor: Actor, body: schemas.ReauthIn, facts: ClientFacts
+) -> None:
+    account = get_account(session, actor)
+    verify_password_for(ctx, session, account, body.password, body.totp_code)
+    account.totp_enabled = False
+    account.totp_secret_enc = None
+    account.totp_last_step = None
+    key = load_data_key(session, ctx.keyring, account.id)
+    record_event(session, key, "totp_disabled", facts, session_id=actor.session_id)
+
+
+def erase_account(ctx: AppContext, session: Session, actor: Actor, body: schemas.ReauthIn) -> None:
+    """Crypto-shred: the data key goes first, then every row of the account (by cascade)."""
+    account = get_account(session, actor)
+    verify_password_for(ctx, session, account, body.password, body.totp_code)
+    session.delete(account)
+    session.flush()
+
+
+def security_events(
+    ctx: AppContext, session: Session, actor: Actor, limit: int, cursor: str | None
+) -> schemas.SecurityEventPage:
+    query = (
+        select(SecurityEvent)
+        .where(SecurityEvent.account_id == actor.account_id)
+        .order_by(SecurityEvent.created_at.desc(), SecurityEvent.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor:
+        created, event_id = decode_cursor(cursor, 2)
+        query = query.where(
+            tuple_(SecurityEvent.created_at, SecurityEvent.id)
+            < tuple_(cursor_datetime(created), cursor_uuid(event_id))
+        )
+    rows: Sequence[SecurityEvent] = session.scalars(query).all()
+    key = load_data_key(session, ctx.keyring, actor.account_id)
+    items = []
+    for event in rows[:limit]:
+        context = event_context(key, event)
+        items.append(
+            schemas.SecurityEventOut(
+                id=event.id,
+                kind=event.kind,
+                created_at=event.created_at,
+                session_id=event.session_id,
+                address=context.get("address"),
+                device=context.get("device"),
+            )
+        )
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last.created_at.isoformat(), str(last.id))
+    return schemas.SecurityEventPage(items=items, next_cursor=next_cursor)

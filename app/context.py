@@ -1,0 +1,34 @@
+"""What a running app holds for its lifetime: settings, engine, key ring, password hasher.
+
+Built once in create_app and kept on app.state; routes get it through `CtxDep`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.crypto.keyring import KeyRing
+from app.security.passwords import PasswordHasher
+from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: Settings
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    keyring: KeyRing
+    hasher: PasswordHasher
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+CtxDep = Annotated[AppContext, Depends(get_ctx)]

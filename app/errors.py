@@ -1,0 +1,214 @@
+"""problem+json (RFC 9457) for every error: the exception types and their handlers.
+
+Services raise `AppError` subclasses; one handler renders them. Validation errors list only
+where and what (`loc`, `msg`), never the rejected input, so nothing a victim typed is echoed.
+Anything unexpected becomes a generic 500 with the request id, and the details go to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("app.errors")
+
+PROBLEM_TYPE_BASE = "https://chronicle.example/problems/"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class AppError(Exception):
+    status: int = 400
+    type: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        keep_changes: bool = False,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+        # Commit the request's transaction although the request fails: a failed login
+        # must still be counted and shown to the account owner.
+        self.keep_changes = keep_changes
+
+
+class NotFound(AppError):
+    status, type, title = 404, "not-found", "Not found"
+
+
+class Unauthorized(AppError):
+    status, type, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class Forbidden(AppError):
+    status, type, title = 403, "forbidden", "Not allowed"
+
+
+class Conflict(AppError):
+    status, type, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(AppError):
+    status, type, title = 412, "precondition-failed", "The resource has changed"
+
+
+class PreconditionRequired(AppError):
+    status, type, title = 428, "precondition-required", "If-Match is required"
+
+
+class PayloadTooLarge(AppError):
+    status, type, title = 413, "payload-too-large", "Request body too large"
+
+
+class TooManyRequests(AppError):
+    status, type, title = 429, "too-many-requests", "Too many attempts"
+
+
+class Unprocessable(AppError):
+    status, type, title = 422, "validation-error", "Invalid request"
+
+
+class ServiceUnavailable(AppError):
+    status, type, title = 503, "service-unavailable", "Service temporarily unavailable"
+
+
+def problem(
+    status: int,
+    type_: str,
+    title: str,
+    detail: str,
+    *,
+    request: Request | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["request_id"] = getattr(request.state, "request_id", None)
+    body.update(extra or {})
+    return JSONResponse(
+        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_CONTENT_TYPE
+    )
+
+
+def _loc(loc: tuple[int | str, ...]) -> list[int | str]:
+    return list(loc)
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem(
+        exc.status,
+        exc.type,
+        exc.title,
+        exc.detail,
+        request=request,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": _loc(tuple(e.get("loc", ()))), "msg": str(e.get("msg", ""))} for e in exc.errors()
+    ]
+    return problem(
+        422,
+        "validation-error",
+        "Invalid request",
+        "The request did not pass validation; see errors.",
+        request=request,
+        extra={"errors": errors},
+    )
+
+
+_HTTP_TITLES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    type_, title = _HTTP_TITLES.get(exc.status_code, ("http-error", "HTTP error"))
+    detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 500 else title
+    return problem(exc.status_code, type_, title, detail, request=request, headers=exc.headers)
+
+
+def internal_error_body(request_id: str | None) -> dict[str, Any]:
+    return {
+        "type": PROBLEM_TYPE_BASE + "internal-error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "Something went wrong on our side. Quote the request id if you report it.",
+        "request_id": request_id,
+    }
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error(
+        "database unavailable",
+        extra={
+            "error_type": type(exc).__name__,
+            "request_id": getattr(request.state, "request_id", None),
+        },
+    )
+    return problem(
+        503,
+        "service-unavailable",
+        "Service temporarily unavailable",
+        "The database cannot be reached right now. Nothing was changed; try again.",
+        request=request,
+        headers={"Retry-After": "5"},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    for db_error in (OperationalError, InterfaceError, DisconnectionError):
+        app.add_exception_handler(db_error, _database_unavailable)
+    # Unexpected exceptions are caught by app.middleware.RequestContext, which logs only their
+    # type: tracebacks can carry victim content in messages, so they never reach the log.
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route, so the spec lists its problem+json errors."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        s: {
+            "description": _HTTP_TITLES.get(s, ("", "Error"))[1] or "Error",
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": schema}},
+        }
+        for s in statuses
+    }

@@ -1,0 +1,99 @@
+"""create_app(): settings, database, key ring, middleware, error handlers and routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.accounts.routes import router as accounts_router
+from app.context import AppContext
+from app.crypto.keyring import load_keyring
+from app.db import make_engine, make_sessionmaker
+from app.errors import install_error_handlers
+from app.logs import configure_logging
+from app.middleware import RequestContext
+from app.openapi import install_openapi
+from app.ops.routes import router as ops_router
+from app.security.passwords import PasswordHasher
+from app.sessions.routes import router as sessions_router
+from app.settings import Settings, get_settings
+
+ROUTERS = (ops_router, accounts_router, sessions_router)
+
+
+def body_limit_for(path: str) -> int | None:
+    """Routes that take more than a JSON body name their own limit; the rest get the default."""
+    return None
+
+
+def build_context(settings: Settings) -> AppContext:
+    engine = make_engine(settings.effective_database_url)
+    keyring = load_keyring(
+        settings.effective_keyring_path,
+        settings.keyring_json.get_secret_value() if settings.keyring_json else None,
+        allow_generate=settings.environment != "production",
+    )
+    hasher = PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        concurrency=settings.password_hash_concurrency,
+    )
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        keyring=keyring,
+        hasher=hasher,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = FastAPI(
+        title="Chronicle",
+        version="1.0.0",
+        summary="Encrypted, tamper-evident incident diary and course-of-conduct summaries.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.ctx = build_context(settings)
+    app.state.sessionmaker = app.state.ctx.sessionmaker
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    install_openapi(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Tus-Resumable",
+                "Upload-Length",
+                "Upload-Offset",
+                "Upload-Metadata",
+                "Upload-Checksum",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Upload-Offset",
+                "Upload-Length",
+                "Tus-Resumable",
+                "X-Request-ID",
+            ],
+        )
+    app.add_middleware(
+        RequestContext,
+        max_body=settings.max_json_body_bytes,
+        body_limit_for=body_limit_for,
+        hsts=settings.https_only,
+    )
+    return app

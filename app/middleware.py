@@ -1,0 +1,194 @@
+"""Pure ASGI middleware: request ids, JSON access log, security headers, body-size limit.
+
+Written as plain ASGI (not BaseHTTPMiddleware) because it sits on every request's hot path and
+must be able to refuse an oversized body before reading it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import metrics
+from app.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, internal_error_body
+
+access_log = logging.getLogger("app.access")
+error_log = logging.getLogger("app.errors")
+
+# Path segments that are secrets themselves (share-link tokens) are masked in logs and metrics.
+_SECRET_PATHS = re.compile(r"^(/s/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    return _SECRET_PATHS.sub(r"\1***", path)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _problem_bytes(status: int, type_: str, title: str, detail: str, request_id: str) -> bytes:
+    return json.dumps(
+        {
+            "type": PROBLEM_TYPE_BASE + type_,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "request_id": request_id,
+        }
+    ).encode()
+
+
+async def _send_problem(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+                (b"x-content-type-options", b"nosniff"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContext:
+    """Outermost app middleware: id, limits, headers, access log, and the last-resort 500."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        body_limit_for: Callable[[str], int | None],
+        hsts: bool,
+    ) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.body_limit_for = body_limit_for
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+        limit = self.body_limit_for(scope["path"]) or self.max_body
+
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            status = 413 if declared.isdigit() else 400
+            body = _problem_bytes(
+                status,
+                "payload-too-large" if status == 413 else "bad-request",
+                "Request body too large" if status == 413 else "Bad request",
+                f"The body may be at most {limit} bytes."
+                if status == 413
+                else "Invalid Content-Length.",
+                request_id,
+            )
+            await _send_problem(send, status, body)
+            self._log(scope, status, started, request_id)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status_holder["status"] = message["status"]
+                headers = MutableHeaders(scope=message)
+                _security_headers(headers, scope, request_id, self.hsts)
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except BodyTooLarge:
+            if not response_started:
+                status_holder["status"] = 413
+                body = _problem_bytes(
+                    413,
+                    "payload-too-large",
+                    "Request body too large",
+                    f"The body may be at most {limit} bytes.",
+                    request_id,
+                )
+                await _send_problem(send, 413, body)
+        except Exception as exc:
+            error_log.error(
+                "unhandled error",
+                extra={"error_type": type(exc).__name__, "request_id": request_id},
+            )
+            if not response_started:
+                status_holder["status"] = 500
+                body = json.dumps(internal_error_body(request_id)).encode()
+                await _send_problem(send, 500, body)
+        finally:
+            self._log(scope, status_holder["status"], started, request_id)
+
+    def _log(self, scope: Scope, status: int, started: float, request_id: str) -> None:
+        elapsed = time.perf_counter() - started
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        metrics.observe_request(scope["method"], template, status, elapsed)
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": loggable_path(scope["path"]),
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _security_headers(headers: MutableHeaders, scope: Scope, request_id: str, hsts: bool) -> None:
+    headers.setdefault("X-Request-ID", request_id)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    # Nothing this API returns may be cached: diary data on a shared or seized device.
+    headers.setdefault("Cache-Control", "no-store")
+    path: str = scope["path"]
+    if not path.startswith("/s/"):
+        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    if hsts:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    content_type = headers.get("content-type")
+    if content_type and content_type.startswith("text/") and "charset" not in content_type:
+        headers["content-type"] = content_type + "; charset=utf-8"

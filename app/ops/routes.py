@@ -1,0 +1,47 @@
+"""Liveness, readiness and metrics for the platform that runs the service."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from app import metrics
+from app.context import CtxDep
+from app.errors import ServiceUnavailable, problem_responses
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/healthz", operation_id="ops_health", response_model=Health)
+def healthz() -> Health:
+    """The process is up."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz", operation_id="ops_ready", response_model=Health, responses=problem_responses(503)
+)
+def readyz(ctx: CtxDep) -> Health:
+    """The database (and blob store) can be reached."""
+    try:
+        with ctx.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ServiceUnavailable("The database cannot be reached.") from exc
+    return Health(status="ready")
+
+
+@router.get(
+    "/metrics",
+    operation_id="ops_metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def prometheus_metrics() -> Response:
+    """Prometheus text format: request counts and latencies by route template."""
+    return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,68 @@
+"""Who is calling: the one current-actor dependency every authenticated route uses."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from app.context import CtxDep
+from app.db import SessionDep, utcnow
+from app.errors import Forbidden, Unauthorized
+from app.models import AccessToken, Account, AuthSession
+from app.security.tokens import ACCESS_PREFIX, token_hash
+
+
+@dataclass(frozen=True)
+class Actor:
+    account_id: uuid.UUID
+    role: str
+    session_id: uuid.UUID
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_actor(request: Request, session: SessionDep, ctx: CtxDep) -> Actor:
+    token = bearer_token(request)
+    if token is None or not token.startswith(ACCESS_PREFIX) or len(token) > 128:
+        raise Unauthorized("A valid access token is required.")
+    now = utcnow()
+    row = session.execute(
+        select(AuthSession.id, AuthSession.account_id, Account.role)
+        .join(AccessToken, AccessToken.session_id == AuthSession.id)
+        .join(Account, Account.id == AuthSession.account_id)
+        .where(
+            AccessToken.token_hash == token_hash(ctx.keyring.hmac_key, token),
+            AccessToken.expires_at > now,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("The access token is invalid or has expired.")
+    actor = Actor(account_id=row.account_id, role=row.role, session_id=row.id)
+    request.state.actor = actor
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def require_role(*roles: str) -> object:
+    def check(actor: CurrentActor) -> Actor:
+        if actor.role not in roles:
+            raise Forbidden("Your account cannot do this.")
+        return actor
+
+    return Depends(check)

@@ -1,0 +1,69 @@
+"""Service configuration: one validated Settings object, read from the environment at start-up.
+
+Invalid settings stop the process with a clear message rather than failing on the first request.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    blob_store: str = "local"
+    # The master key ring: a JSON file, or the same JSON in KEYRING_JSON (for secret stores).
+    keyring_path: Path | None = None
+    keyring_json: SecretStr | None = None
+
+    access_token_ttl_seconds: int = Field(900, ge=60, le=3600)
+    refresh_idle_ttl_seconds: int = Field(14 * 86400, ge=3600)
+    refresh_absolute_ttl_seconds: int = Field(90 * 86400, ge=3600)
+    # A phone that lost the refresh response may retry with the same token this long.
+    refresh_grace_seconds: int = Field(30, ge=0, le=120)
+
+    cors_origins: list[str] = []
+    https_only: bool = False
+    trust_forwarded_for: bool = False
+
+    max_json_body_bytes: int = Field(1024 * 1024, ge=1024)
+    password_hash_concurrency: int = Field(2, ge=1, le=64)
+    argon2_time_cost: int = Field(2, ge=2)
+    argon2_memory_kib: int = Field(19456, ge=19456)
+    argon2_parallelism: int = Field(1, ge=1)
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if "*" in self.cors_origins:
+            raise ValueError("CORS_ORIGINS may not contain '*': the API uses credentials")
+        if self.refresh_absolute_ttl_seconds < self.refresh_idle_ttl_seconds:
+            raise ValueError("REFRESH_ABSOLUTE_TTL_SECONDS must be >= REFRESH_IDLE_TTL_SECONDS")
+        if self.environment == "production":
+            if not self.database_url:
+                raise ValueError("DATABASE_URL is required in production")
+            if self.keyring_path is None and self.keyring_json is None:
+                raise ValueError("KEYRING_PATH or KEYRING_JSON is required in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'chronicle.db'}"
+
+    @property
+    def effective_keyring_path(self) -> Path:
+        return self.keyring_path or self.data_dir / "keyring.json"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

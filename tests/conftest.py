@@ -1,0 +1,159 @@
+"""Shared fixtures: a fresh, really-migrated database per test, on SQLite or PostgreSQL.
+
+The suite runs once per backend: without TEST_DATABASE_URL on SQLite files, with it on the
+PostgreSQL server it names. Alembic migrates a template database once per run; each test gets
+a copy (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL), so no test sees
+another's rows and no test depends on cleaning up after itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.db import make_engine
+from app.main import create_app
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+PASSWORD = "correct horse battery staple"
+
+
+def migrate(url: str) -> None:
+    config = Config(str(ROOT / "alembic.ini"))
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    engine.dispose()
+
+
+def _pg_admin_url() -> str:
+    return make_url(PG_URL).set(database="postgres").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated template: a SQLite file path or a PostgreSQL database name."""
+    if not PG_URL:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        migrate(f"sqlite:///{path}")
+        yield str(path)
+        return
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        admin.connect().close()
+    except Exception as exc:  # pragma: no cover - the point is to fail loudly in CI
+        pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}", 2)
+    name = f"chronicle_tpl_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    migrate(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
+    if not PG_URL:
+        path = tmp_path / "chronicle.db"
+        shutil.copyfile(template_db, path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"chronicle_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        log_level="INFO",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.ctx.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@dataclass
+class User:
+    username: str
+    password: str
+    access: str
+    refresh: str
+    session_id: str
+    device_token: str | None
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+
+def register(client: TestClient, username: str, password: str = PASSWORD) -> None:
+    response = client.post("/v1/accounts", json={"username": username, "password": password})
+    assert response.status_code == 202, response.text
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD, **extra: str) -> User:
+    response = client.post(
+        "/v1/auth/token", json={"username": username, "password": password, **extra}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return User(
+        username=username,
+        password=password,
+        access=body["access_token"],
+        refresh=body["refresh_token"],
+        session_id=body["session_id"],
+        device_token=body.get("device_token"),
+    )
+
+
+def new_user(client: TestClient, username: str | None = None) -> User:
+    username = username or f"user-{uuid.uuid4().hex[:8]}"
+    register(client, username)
+    return login(client, username)
+
+
+@pytest.fixture
+def alice(client: TestClient) -> User:
+    return new_user(client, "alice-diary")
+
+
+@pytest.fixture
+def bob(client: TestClient) -> User:
+    return new_user(client, "bob-diary")
