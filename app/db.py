@@ -52,13 +52,23 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# At most this many requests hold a database session at once. The cap is taken before a
+# request enters the thread pool (FastAPI's max_concurrency waits on the event loop), and the
+# pool is larger than the cap, so a worker thread never blocks waiting for a connection while
+# the requests holding connections wait for a thread: the classic sync-dependency deadlock.
+MAX_DB_SESSIONS = 32
+_POOL = {"pool_size": MAX_DB_SESSIONS, "max_overflow": 8, "pool_timeout": 10}
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 10}, **_POOL
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **_POOL)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -93,7 +103,9 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[
+    Session, Depends(get_session, scope="function", max_concurrency=MAX_DB_SESSIONS)
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -159,9 +159,31 @@ _HTTP_TITLES = {
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    limit = request.scope.get("state", {}).get("body_too_large")
+    if limit:
+        return problem(
+            413,
+            "payload-too-large",
+            "Request body too large",
+            f"The body may be at most {limit} bytes.",
+            request=request,
+        )
     type_, title = _HTTP_TITLES.get(exc.status_code, ("http-error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 500 else title
-    return problem(exc.status_code, type_, title, detail, request=request, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem(exc.status_code, type_, title, detail, request=request, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method any route offers for this path (Starlette names only the first route's)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for pattern, route_methods in request.app.state.route_methods:
+        if pattern.match(path):
+            methods |= route_methods
+    return sorted(methods)
 
 
 def internal_error_body(request_id: str | None) -> dict[str, Any]:

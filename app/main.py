@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from app.accounts.routes import router as accounts_router
 from app.context import AppContext
@@ -24,6 +25,17 @@ ROUTERS = (ops_router, accounts_router, sessions_router)
 def body_limit_for(path: str) -> int | None:
     """Routes that take more than a JSON body name their own limit; the rest get the default."""
     return None
+
+
+# Routes that speak something other than JSON (file bodies, HTML, downloads, metrics).
+_NON_JSON_PREFIXES = ("/v1/uploads", "/s/", "/metrics")
+_NON_JSON_SUFFIXES = ("/content", "/download")
+
+
+def takes_json(path: str) -> bool:
+    if path.startswith(_NON_JSON_PREFIXES) or path.endswith(_NON_JSON_SUFFIXES):
+        return False
+    return path != "/v1/evidence"
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -64,6 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.state.route_methods = [
+        (route.path_regex, set(route.methods or ()))
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
     install_openapi(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -94,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestContext,
         max_body=settings.max_json_body_bytes,
         body_limit_for=body_limit_for,
+        takes_json=takes_json,
         hsts=settings.https_only,
     )
     return app

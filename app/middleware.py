@@ -46,7 +46,7 @@ def _problem_bytes(status: int, type_: str, title: str, detail: str, request_id:
     ).encode()
 
 
-async def _send_problem(send: Send, status: int, body: bytes) -> None:
+async def _send_problem(send: Send, status: int, body: bytes, request_id: str) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -56,6 +56,8 @@ async def _send_problem(send: Send, status: int, body: bytes) -> None:
                 (b"content-length", str(len(body)).encode()),
                 (b"cache-control", b"no-store"),
                 (b"x-content-type-options", b"nosniff"),
+                (b"x-request-id", request_id.encode()),
+                (b"referrer-policy", b"no-referrer"),
                 (b"connection", b"close"),
             ],
         }
@@ -72,11 +74,13 @@ class RequestContext:
         *,
         max_body: int,
         body_limit_for: Callable[[str], int | None],
+        takes_json: Callable[[str], bool],
         hsts: bool,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.body_limit_for = body_limit_for
+        self.takes_json = takes_json
         self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,7 +105,15 @@ class RequestContext:
                 else "Invalid Content-Length.",
                 request_id,
             )
-            await _send_problem(send, status, body)
+            await _send_problem(send, status, body, request_id)
+            self._log(scope, status, started, request_id)
+            return
+
+        refusal = _negotiation_refusal(scope, self.takes_json(scope["path"]))
+        if refusal is not None:
+            status, type_, title, detail = refusal
+            body = _problem_bytes(status, type_, title, detail, request_id)
+            await _send_problem(send, status, body, request_id)
             self._log(scope, status, started, request_id)
             return
 
@@ -113,6 +125,9 @@ class RequestContext:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    # Frameworks may wrap this error while parsing a body; the flag lets the
+                    # error handler still answer 413.
+                    scope["state"]["body_too_large"] = limit
                     raise BodyTooLarge
             return message
 
@@ -139,7 +154,7 @@ class RequestContext:
                     f"The body may be at most {limit} bytes.",
                     request_id,
                 )
-                await _send_problem(send, 413, body)
+                await _send_problem(send, 413, body, request_id)
         except Exception as exc:
             error_log.error(
                 "unhandled error",
@@ -148,7 +163,7 @@ class RequestContext:
             if not response_started:
                 status_holder["status"] = 500
                 body = json.dumps(internal_error_body(request_id)).encode()
-                await _send_problem(send, 500, body)
+                await _send_problem(send, 500, body, request_id)
         finally:
             self._log(scope, status_holder["status"], started, request_id)
 
@@ -167,6 +182,42 @@ class RequestContext:
                 "duration_ms": round(elapsed * 1000, 2),
             },
         )
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_JSON_ACCEPT = ("*/*", "application/*", "application/json", "application/problem+json")
+
+
+def _negotiation_refusal(scope: Scope, takes_json: bool) -> tuple[int, str, str, str] | None:
+    """415 for a JSON route sent another body type; 406 when JSON is not acceptable."""
+    if not takes_json:
+        return None
+    if scope["method"] in _BODY_METHODS:
+        content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        length = _header(scope, b"content-length")
+        has_body = (length not in (None, "0")) or _header(scope, b"transfer-encoding")
+        if (
+            has_body
+            and content_type != "application/json"
+            and not (content_type.startswith("application/") and content_type.endswith("+json"))
+        ):
+            return (
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "Send the body as application/json.",
+            )
+    accept = _header(scope, b"accept")
+    if accept:
+        ranges = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+        if not any(r in _JSON_ACCEPT for r in ranges):
+            return (
+                406,
+                "not-acceptable",
+                "Not acceptable",
+                "This resource is available as application/json only.",
+            )
+    return None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

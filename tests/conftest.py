@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -157,3 +162,64 @@ def alice(client: TestClient) -> User:
 @pytest.fixture
 def bob(client: TestClient) -> User:
     return new_user(client, "bob-diary")
+
+
+@dataclass
+class LiveServer:
+    url: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(settings: Settings, log_path: Path, *, workers: int = 1) -> LiveServer:
+    """A real uvicorn process on a loopback port, sharing the test's database and key ring."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.effective_database_url,
+        "DATA_DIR": str(settings.data_dir),
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": "INFO",
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
+    ]  # fmt: skip
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return LiveServer(url=url, log_path=log_path, process=process)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the server did not start:\n" + log_path.read_text(errors="replace"))
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture
+def live_server(settings: Settings, app: FastAPI, tmp_path: Path) -> Iterator[LiveServer]:
+    # `app` is created first so the key ring exists before the server process starts.
+    server = start_server(settings, tmp_path / "server.log")
+    yield server
+    stop_server(server)

@@ -20,9 +20,7 @@ def _refresh(client: TestClient, token: str) -> tuple[int, dict[str, object]]:
 
 def test_login_returns_bearer_tokens_that_open_the_account(client: TestClient) -> None:
     register(client, "sunflower")
-    response = client.post(
-        "/v1/auth/token", json={"username": "sunflower", "password": PASSWORD}
-    )
+    response = client.post("/v1/auth/token", json={"username": "sunflower", "password": PASSWORD})
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "Bearer"
@@ -165,9 +163,7 @@ def test_password_change_ends_the_other_sessions(client: TestClient, alice: User
     assert client.get("/v1/me", headers=alice.auth).status_code == 200
     assert client.get("/v1/me", headers=other.auth).status_code == 401
     login(client, alice.username, new_password)
-    failed = client.post(
-        "/v1/auth/token", json={"username": alice.username, "password": PASSWORD}
-    )
+    failed = client.post("/v1/auth/token", json={"username": alice.username, "password": PASSWORD})
     assert failed.status_code == 401
 
 

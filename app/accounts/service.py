@@ -132,9 +132,7 @@ def verify_password_for(
         ok = accept_totp(ctx, session, account, code)
     if not ok:
         ratelimit.record_failure(session, limits)
-        raise Unauthorized(
-            "The password or code is not correct.", headers={}, keep_changes=True
-        )
+        raise Unauthorized("The password or code is not correct.", headers={}, keep_changes=True)
 
 
 def accept_totp(ctx: AppContext, session: Session, account: Account, code: str | None) -> bool:

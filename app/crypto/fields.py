@@ -82,5 +82,9 @@ def wrap_data_key(ring: KeyRing, account_id: UUID, key: bytes) -> tuple[str, byt
     return ring.wrap(key, wrap_context(account_id))
 
 
+def unwrap_data_key_bytes(ring: KeyRing, account_id: UUID, key_id: str, wrapped: bytes) -> bytes:
+    return ring.unwrap(key_id, wrapped, wrap_context(account_id))
+
+
 def unwrap_data_key(ring: KeyRing, account_id: UUID, key_id: str, wrapped: bytes) -> DataKey:
-    return DataKey.from_bytes(account_id, ring.unwrap(key_id, wrapped, wrap_context(account_id)))
+    return DataKey.from_bytes(account_id, unwrap_data_key_bytes(ring, account_id, key_id, wrapped))

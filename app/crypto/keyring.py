@@ -81,6 +81,12 @@ class KeyRing:
         keys = {**self.master_keys, kid: AESGCM.generate_key(bit_length=256)}
         return KeyRing(current_id=kid, master_keys=keys, hmac_key=self.hmac_key)
 
+    def without_key(self, key_id: str) -> KeyRing:
+        if key_id == self.current_id:
+            raise KeyRingError("the current master key cannot be retired")
+        keys = {kid: key for kid, key in self.master_keys.items() if kid != key_id}
+        return KeyRing(current_id=self.current_id, master_keys=keys, hmac_key=self.hmac_key)
+
     def to_json(self) -> str:
         doc = {
             "version": FORMAT_VERSION,

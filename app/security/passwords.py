@@ -11,7 +11,6 @@ no composition rules, no truncation (argon2 hashes every byte), common passwords
 
 from __future__ import annotations
 
-import itertools
 import threading
 import unicodedata
 from functools import cache
@@ -77,9 +76,15 @@ def _is_repetition(text: str) -> bool:
     return False
 
 
+_RUNS = ("0123456789" * 4, "abcdefghijklmnopqrstuvwxyz" * 2, "qwertyuiopasdfghjklzxcvbnm" * 2)
+
+
 def _is_sequence(text: str) -> bool:
-    steps = {ord(b) - ord(a) for a, b in itertools.pairwise(text)}
-    return len(steps) == 1 and steps <= {-1, 0, 1}
+    """Runs along the alphabet, the digits or the keyboard, either way round."""
+    compact = "".join(ch for ch in text if ch.isalnum())
+    if len(compact) < 8 or len(set(compact)) == 1:
+        return len(set(compact)) == 1 and len(compact) >= 8
+    return any(compact in run or compact[::-1] in run for run in _RUNS)
 
 
 def password_problems(password: str, *, username: str | None = None) -> list[str]:

@@ -1,0 +1,120 @@
+"""Management commands: `python -m app.cli keys rotate|resume|status|retire`, `create-admin`.
+
+Each command reads the same settings as the server (DATABASE_URL, DATA_DIR, KEYRING_PATH).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from app.accounts import schemas
+from app.accounts.service import register
+from app.context import AppContext
+from app.crypto import rotation
+from app.crypto.keyring import KeyRing, save_keyring
+from app.main import build_context
+from app.security.client import ClientFacts
+from app.settings import get_settings
+
+CLI_FACTS = ClientFacts(address="cli", user_agent="chronicle-cli")
+
+
+def _ctx() -> AppContext:
+    return build_context(get_settings())
+
+
+def keys_rotate(args: argparse.Namespace) -> int:
+    ctx = _ctx()
+    settings = ctx.settings
+    if settings.keyring_json is not None:
+        print("KEYRING_JSON is set: rotate in your secret store, then run `keys resume`.")
+        return 2
+    ring = ctx.keyring.with_new_master_key()
+    # The new key is saved before anything is wrapped with it: a crash cannot strand data.
+    save_keyring(ring, settings.effective_keyring_path)
+    print(f"new master key {ring.current_id} is now current")
+    return _rewrap(ctx, ring, args)
+
+
+def keys_resume(args: argparse.Namespace) -> int:
+    ctx = _ctx()
+    return _rewrap(ctx, ctx.keyring, args)
+
+
+def _rewrap(ctx: AppContext, ring: KeyRing, args: argparse.Namespace) -> int:
+    progress = rotation.rewrap_all(
+        ctx.sessionmaker, ring, batch_size=args.batch_size, max_batches=args.max_batches
+    )
+    print(f"re-wrapped {progress.rewrapped} account keys; {progress.remaining} remaining")
+    return 0 if progress.remaining == 0 else 3
+
+
+def keys_status(_args: argparse.Namespace) -> int:
+    ctx = _ctx()
+    print(f"current master key: {ctx.keyring.current_id}")
+    print(f"master keys in ring: {', '.join(sorted(ctx.keyring.master_keys))}")
+    remaining = rotation.pending(ctx.sessionmaker, ctx.keyring)
+    print(f"account keys not yet on the current key: {remaining}")
+    unused = rotation.unused_key_ids(ctx.sessionmaker, ctx.keyring)
+    print(f"retirable (unused) master keys: {', '.join(unused) or 'none'}")
+    return 0
+
+
+def keys_retire(args: argparse.Namespace) -> int:
+    ctx = _ctx()
+    if args.key_id not in rotation.unused_key_ids(ctx.sessionmaker, ctx.keyring):
+        print(f"{args.key_id} is current, unknown, or still wraps account keys; not retired.")
+        return 2
+    save_keyring(ctx.keyring.without_key(args.key_id), ctx.settings.effective_keyring_path)
+    print(f"retired {args.key_id}")
+    return 0
+
+
+def create_admin(args: argparse.Namespace) -> int:
+    ctx = _ctx()
+    password = args.password or getpass.getpass("Password for the admin account: ")
+    body = schemas.RegisterIn(username=args.username, password=password)
+    with ctx.sessionmaker.begin() as session:
+        account_id = register(ctx, session, body, CLI_FACTS, role="admin")
+    if account_id is None:
+        print("that username is taken")
+        return 2
+    print(f"created admin {account_id}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    keys = commands.add_parser("keys", help="master key ring management").add_subparsers(
+        dest="keys_command", required=True
+    )
+    for name, func, helptext in (
+        ("rotate", keys_rotate, "add a master key and re-wrap every account key under it"),
+        ("resume", keys_resume, "finish an interrupted rotation"),
+    ):
+        cmd = keys.add_parser(name, help=helptext)
+        cmd.add_argument("--batch-size", type=int, default=500)
+        cmd.add_argument("--max-batches", type=int, default=None)
+        cmd.set_defaults(func=func)
+    keys.add_parser("status", help="which keys are in use").set_defaults(func=keys_status)
+    retire = keys.add_parser("retire", help="remove a master key nothing uses any more")
+    retire.add_argument("key_id")
+    retire.set_defaults(func=keys_retire)
+    admin = commands.add_parser("create-admin", help="create a service administrator")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--password", help="prompted for when omitted")
+    admin.set_defaults(func=create_admin)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
