@@ -1,0 +1,272 @@
+"""What was done: behaviours grouped as the law describes them, and the FOUR markers.
+
+FOUR (College of Policing, "think stalking first"): Fixated, Obsessive, Unwanted, Repeated.
+A marker is stated only with the incidents that show it; otherwise it reads "not indicated".
+What counts as evidence for each marker is fixed here:
+- Fixated: seeking the victim out or keeping track of them: following, watching, loitering,
+  monitoring; turning up at home or work; contacting or using people around the victim.
+- Obsessive: persistence: contact through `MANY_CHANNELS` or more channels, incidents on
+  `MANY_DAYS` or more days, or `BURST_PER_DAY` or more incidents on a single day.
+- Unwanted: conduct continuing on or after an order or warning against that subject, incidents
+  coded as a breach, contact (a contact behaviour, or any channel other than in person)
+  continuing after the victim changed phone or accounts, gifts recorded as unwanted.
+- Repeated: two or more incidents.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from app.chronology.law import Jurisdiction, stalking_letter, stalking_provision
+from app.chronology.model import IncidentFacts
+from app.chronology.schemas import (
+    BehaviourCount,
+    BehaviourGroup,
+    FourCode,
+    FourMarker,
+    FourMarkers,
+    StalkingBehaviour,
+    Statement,
+)
+from app.chronology.text import count_text, day_text, join_words
+from app.chronology.timeline import Party, ids, weeks_spanned
+from app.diary.taxonomy import (
+    BEHAVIOUR_GROUPS,
+    BEHAVIOURS,
+    CHANNEL_TERMS,
+    behaviour,
+    label,
+    order_kind,
+)
+
+MANY_CHANNELS = 3
+MANY_DAYS = 10
+BURST_PER_DAY = 3
+
+TRACKING = ("following", "watching_or_spying", "loitering", "monitoring_communications")
+TURNING_UP = ("turning_up_at_home", "turning_up_at_work")
+CONTACT = (
+    "contacting",
+    "online_abuse",
+    "unwanted_gifts",
+    "third_party_contact",
+    "publishing_material",
+    "monitoring_communications",
+)
+NOT_INDICATED = "Not indicated by the diary."
+
+
+def with_any(incidents: Iterable[IncidentFacts], codes: Iterable[str]) -> list[IncidentFacts]:
+    wanted = frozenset(codes)
+    return [i for i in incidents if not wanted.isdisjoint(i.behaviours)]
+
+
+def behaviour_groups(ordered: Sequence[IncidentFacts]) -> list[BehaviourGroup]:
+    """group -> behaviours -> incident ids, in taxonomy order, only what was recorded."""
+    by_code: dict[str, list[IncidentFacts]] = {}
+    for incident in ordered:
+        for code in dict.fromkeys(incident.behaviours):
+            by_code.setdefault(code, []).append(incident)
+    groups = []
+    for group in BEHAVIOUR_GROUPS:
+        members = [b for b in BEHAVIOURS if b.group == group.code and b.code in by_code]
+        if not members:
+            continue
+        in_group = {i.id for b in members for i in by_code[b.code]}
+        groups.append(
+            BehaviourGroup(
+                group=group.code,
+                label=group.label,
+                incident_ids=[i.id for i in ordered if i.id in in_group],
+                behaviours=[
+                    BehaviourCount(
+                        code=b.code,
+                        label=b.label,
+                        s2a3=b.s2a3,
+                        severity=b.severity,
+                        incident_ids=ids(by_code[b.code]),
+                    )
+                    for b in members
+                ],
+            )
+        )
+    return groups
+
+
+def stalking_behaviours(
+    ordered: Sequence[IncidentFacts], jurisdiction: Jurisdiction
+) -> list[StalkingBehaviour]:
+    """The listed examples of stalking behaviour that appear, by letter."""
+    codes_by_letter: dict[str, list[str]] = {}
+    for b in BEHAVIOURS:
+        letter = stalking_letter(jurisdiction, b.code, b.s2a3)
+        if letter is not None:
+            codes_by_letter.setdefault(letter, []).append(b.code)
+    found = []
+    for letter in sorted(codes_by_letter):
+        incidents = with_any(ordered, codes_by_letter[letter])
+        if not incidents:
+            continue
+        provision, wording = stalking_provision(jurisdiction, letter)
+        recorded = set().union(*(i.behaviours for i in incidents))
+        found.append(
+            StalkingBehaviour(
+                letter=letter,
+                provision=provision,
+                wording=wording,
+                behaviour_codes=[c for c in codes_by_letter[letter] if c in recorded],
+                incident_ids=ids(incidents),
+            )
+        )
+    return found
+
+
+def _marker(code: FourCode, statements: list[Statement]) -> FourMarker:
+    return FourMarker(
+        marker=code,
+        label=code.capitalize(),
+        indicated=bool(statements),
+        statements=statements or [Statement(text=NOT_INDICATED, incident_ids=[])],
+    )
+
+
+def _labels(codes: Iterable[str], incidents: Sequence[IncidentFacts]) -> str:
+    recorded = set().union(*(i.behaviours for i in incidents))
+    return join_words(behaviour(c).label.lower() for c in codes if c in recorded)
+
+
+def _fixated(ordered: Sequence[IncidentFacts]) -> list[Statement]:
+    statements = []
+    tracking = with_any(ordered, TRACKING)
+    if tracking:
+        text = (
+            f"Keeping watch on or track of the victim ({_labels(TRACKING, tracking)}): "
+            f"{count_text(len(tracking), 'incident')}."
+        )
+        statements.append(Statement(text=text, incident_ids=ids(tracking)))
+    turning_up = with_any(ordered, TURNING_UP)
+    if turning_up:
+        text = (
+            "Turning up where the victim lives, works or studies: "
+            f"{count_text(len(turning_up), 'incident')}."
+        )
+        statements.append(Statement(text=text, incident_ids=ids(turning_up)))
+    others = [i for i in ordered if i.via_third_party or "third_party_contact" in i.behaviours]
+    if others:
+        text = (
+            "Contacting or using people around the victim (family, friends, colleagues or "
+            f"others acting for the subject): {count_text(len(others), 'incident')}."
+        )
+        statements.append(Statement(text=text, incident_ids=ids(others)))
+    return statements
+
+
+def _obsessive(ordered: Sequence[IncidentFacts]) -> list[Statement]:
+    statements = []
+    with_channel = [i for i in ordered if i.channel is not None]
+    channels = list(dict.fromkeys(i.channel for i in with_channel if i.channel is not None))
+    if len(channels) >= MANY_CHANNELS:
+        platforms = sorted({i.platform for i in with_channel if i.platform})
+        text = (
+            f"Contact through {len(channels)} different channels: "
+            f"{join_words(label(CHANNEL_TERMS, c).lower() for c in channels)}"
+            + (f" (platforms: {', '.join(platforms)})" if platforms else "")
+            + "."
+        )
+        statements.append(Statement(text=text, incident_ids=ids(with_channel)))
+    per_day = Counter(i.occurred_on for i in ordered)
+    if len(per_day) >= MANY_DAYS:
+        text = f"Incidents on {len(per_day)} different days."
+        statements.append(Statement(text=text, incident_ids=ids(ordered)))
+    burst_days = sorted(d for d, n in per_day.items() if n >= BURST_PER_DAY)
+    if burst_days:
+        busiest = max(burst_days, key=lambda d: (per_day[d], -d.toordinal()))
+        text = (
+            f"{BURST_PER_DAY} or more incidents in a single day on "
+            f"{count_text(len(burst_days), 'day')} (the most: {per_day[busiest]} on "
+            f"{day_text(busiest)})."
+        )
+        burst = set(burst_days)
+        statements.append(
+            Statement(text=text, incident_ids=[i.id for i in ordered if i.occurred_on in burst])
+        )
+    return statements
+
+
+def _is_contact(incident: IncidentFacts) -> bool:
+    remote = incident.channel is not None and incident.channel != "in_person"
+    return remote or bool(set(CONTACT).intersection(incident.behaviours))
+
+
+def _after(incidents: Iterable[IncidentFacts], day: date) -> list[IncidentFacts]:
+    return [i for i in incidents if i.occurred_on >= day]
+
+
+def _unwanted(ordered: Sequence[IncidentFacts], parties: Sequence[Party]) -> list[Statement]:
+    statements = []
+    for party in parties:
+        warnings = [(order_kind(o.kind).label, o.starts_on) for o in party.orders]
+        if party.warned_on is not None:
+            warnings.append(("warning", party.warned_on))
+        for name, starts_on in sorted(warnings, key=lambda w: (w[1], w[0])):
+            after = _after(party.incidents, starts_on)
+            if after:
+                text = (
+                    f"Conduct attributed to {party.label} continued on or after the {name.lower()} "
+                    f"of {day_text(starts_on)}: {count_text(len(after), 'incident')}."
+                )
+                statements.append(Statement(text=text, incident_ids=ids(after)))
+    coded = with_any(ordered, ("breach_of_order",))
+    if coded:
+        text = (
+            f"Recorded by the victim as a breach of an order: {count_text(len(coded), 'incident')}."
+        )
+        statements.append(Statement(text=text, incident_ids=ids(coded)))
+    changed = next(
+        (i for i in ordered if "changed_phone_or_accounts" in i.daily_life_changes), None
+    )
+    if changed is not None:
+        later = [i for i in ordered if i.occurred_at > changed.occurred_at and _is_contact(i)]
+        if later:
+            text = (
+                "Contact continued after the victim changed phone or accounts on "
+                f"{day_text(changed.occurred_on)}: {count_text(len(later), 'incident')} since."
+            )
+            statements.append(Statement(text=text, incident_ids=ids([changed, *later])))
+    gifts = with_any(ordered, ("unwanted_gifts",))
+    if gifts:
+        text = f"Gifts the victim recorded as unwanted: {count_text(len(gifts), 'incident')}."
+        statements.append(Statement(text=text, incident_ids=ids(gifts)))
+    return statements
+
+
+def _repeated(ordered: Sequence[IncidentFacts], parties: Sequence[Party]) -> list[Statement]:
+    if len(ordered) < 2:
+        return []
+    statements = [_repeat_statement("", ordered)]
+    if len(parties) > 1:
+        statements += [
+            _repeat_statement(f"{p.label}: ", p.incidents) for p in parties if len(p.incidents) > 1
+        ]
+    return statements
+
+
+def _repeat_statement(prefix: str, incidents: Sequence[IncidentFacts]) -> Statement:
+    days = len({i.occurred_on for i in incidents})
+    weeks = weeks_spanned(incidents[0].occurred_on, incidents[-1].occurred_on)
+    text = (
+        f"{prefix}{count_text(len(incidents), 'incident')} on {count_text(days, 'day')} "
+        f"over {count_text(weeks, 'week')}."
+    )
+    return Statement(text=text, incident_ids=ids(incidents))
+
+
+def four_markers(ordered: Sequence[IncidentFacts], parties: Sequence[Party]) -> FourMarkers:
+    return FourMarkers(
+        fixated=_marker("fixated", _fixated(ordered)),
+        obsessive=_marker("obsessive", _obsessive(ordered)),
+        unwanted=_marker("unwanted", _unwanted(ordered, parties)),
+        repeated=_marker("repeated", _repeated(ordered, parties)),
+    )

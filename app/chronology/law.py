@@ -1,0 +1,106 @@
+"""The legal wording the summary uses, per jurisdiction, kept in one place so it can be reviewed.
+
+England and Wales: Protection from Harassment Act 1997 (PHA). Scotland: Criminal Justice and
+Licensing (Scotland) Act 2010 (CJLSA) s.38 (threatening or abusive behaviour) and s.39
+(stalking). The wording names what the law looks for; it never says the law is satisfied.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Jurisdiction = Literal["england_wales", "scotland"]
+JURISDICTIONS: frozenset[str] = frozenset({"england_wales", "scotland"})
+
+DISCLAIMER = (
+    "This summary lists indicators for a police officer to consider, each with the diary "
+    "entries behind it. It is not legal advice, not a finding that any offence was committed, "
+    "and not a prediction of what will happen. It is built only from what the victim recorded."
+)
+
+# Courts look for a link between incidents, not only a count (Lau v DPP [2000]).
+LONG_GAP_DAYS = 90
+
+LAU_CAVEAT = (
+    "Courts look for a link between incidents, not just a count: in Lau v DPP (2000) two "
+    "incidents four months apart were held not to be a course of conduct. Consider what links "
+    "the incidents either side of this gap."
+)
+
+# The examples of stalking behaviour each jurisdiction lists, by taxonomy code.
+# PHA 1997 s.2A(3) is the taxonomy's own `s2a3` letter; CJLSA 2010 s.39(6) differs:
+# (e) entering premises, (h) giving or leaving things, and it covers "any other person".
+_S39_LETTERS: dict[str, str] = {
+    "following": "a",
+    "contacting": "b",
+    "third_party_contact": "b",
+    "publishing_material": "c",
+    "monitoring_communications": "d",
+    "loitering": "f",
+    "interfering_with_property": "g",
+    "unwanted_gifts": "h",
+    "watching_or_spying": "i",
+}
+
+_S39_LABELS: dict[str, str] = {
+    "a": "following the victim or any other person",
+    "b": "contacting or attempting to contact the victim or any other person",
+    "c": "publishing statements or material relating to or purporting to come from a person",
+    "d": "monitoring use of the internet, email or other electronic communication",
+    "f": "loitering in any place",
+    "g": "interfering with property in the possession of the victim or any other person",
+    "h": "giving anything or leaving anything where it may be found",
+    "i": "watching or spying",
+}
+
+_S2A3_LABELS: dict[str, str] = {
+    "a": "following a person",
+    "b": "contacting, or attempting to contact, a person by any means",
+    "c": "publishing any statement or material relating to a person or purporting to be from them",
+    "d": "monitoring the use by a person of the internet, email or other electronic communication",
+    "e": "loitering in any place (public or private)",
+    "f": "interfering with any property in the possession of a person",
+    "g": "watching or spying on a person",
+}
+
+
+def stalking_letter(jurisdiction: Jurisdiction, code: str, s2a3: str | None) -> str | None:
+    """The letter of the stalking-examples list this behaviour falls under, if any."""
+    if jurisdiction == "scotland":
+        return _S39_LETTERS.get(code)
+    return s2a3
+
+
+def stalking_provision(jurisdiction: Jurisdiction, letter: str) -> tuple[str, str]:
+    """(citation, statutory wording) of one lettered example of stalking behaviour."""
+    if jurisdiction == "scotland":
+        return f"CJLSA 2010 s.39(6)({letter})", _S39_LABELS[letter]
+    return f"PHA 1997 s.2A(3)({letter})", _S2A3_LABELS[letter]
+
+
+def stalking_list_name(jurisdiction: Jurisdiction) -> str:
+    if jurisdiction == "scotland":
+        return "the conduct listed in CJLSA 2010 s.39(6)"
+    return "the examples of stalking behaviour in PHA 1997 s.2A(3)"
+
+
+def course_of_conduct_law(jurisdiction: Jurisdiction) -> str:
+    if jurisdiction == "scotland":
+        return "CJLSA 2010 s.39(6): a course of conduct involves conduct on at least two occasions"
+    return (
+        "PHA 1997 s.7(3): conduct on at least two occasions in relation to the victim; conduct "
+        "arranged through another person counts as the subject's own (s.7(3A))"
+    )
+
+
+BREACH_LAW = {
+    "england_wales": (
+        "Breach of a restraining order, non-molestation order (Family Law Act 1996 s.42A) or "
+        "stalking protection order (Stalking Protection Act 2019 s.8) is an offence; breach of "
+        "bail conditions allows arrest. Check each incident against the order's terms."
+    ),
+    "scotland": (
+        "Breach of an order (for example a non-harassment order or an interdict) or of bail "
+        "conditions may be an offence. Check each incident against the order's terms."
+    ),
+}

@@ -1,0 +1,105 @@
+"""The facts the analysis reads: decrypted incidents, subjects and orders, as plain values.
+
+The diary layer builds these after decrypting rows. They validate on construction (known
+taxonomy codes, timezone-aware datetimes, sane dates) so the analysis never has to guess, and
+every datetime is normalised to UTC so ordering and calendar buckets are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from app.diary.taxonomy import (
+    BEHAVIOUR_CODES,
+    CHANNEL_CODES,
+    IMPACT_CODES,
+    ORDER_KINDS,
+    PRECISIONS,
+    RELATIONSHIP_CODES,
+)
+
+
+def require_aware(name: str, value: datetime) -> datetime:
+    """`value` in UTC; ValueError if it is naive (a naive time cannot be placed in a chronology)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+def _require_codes(name: str, codes: tuple[str, ...], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(codes) - allowed)
+    if unknown:
+        raise ValueError(f"{name}: unknown code(s) {', '.join(unknown)}")
+
+
+@dataclass(frozen=True)
+class Order:
+    kind: str  # taxonomy ORDER_KINDS
+    starts_on: date  # date served / in force from
+    ends_on: date | None
+    conditions: str  # free text, e.g. "not to contact her directly or indirectly"
+
+    def __post_init__(self) -> None:
+        _require_codes("order kind", (self.kind,), ORDER_KINDS)
+        if self.ends_on is not None and self.ends_on < self.starts_on:
+            raise ValueError("an order cannot end before it starts")
+
+
+@dataclass(frozen=True)
+class SubjectFacts:
+    id: UUID
+    label: str  # name or alias as the victim wrote it
+    relationship: str  # taxonomy RELATIONSHIP_CODES
+    orders: tuple[Order, ...] = ()
+    warned_on: date | None = None  # e.g. a Police Information Notice or warning given
+
+    def __post_init__(self) -> None:
+        _require_codes("relationship", (self.relationship,), RELATIONSHIP_CODES)
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    id: UUID
+    occurred_at: datetime  # timezone-aware UTC
+    precision: str  # exact | approximate | day | month
+    recorded_at: datetime  # server clock at receipt, aware UTC
+    behaviours: tuple[str, ...]
+    subject_ids: tuple[UUID, ...] = ()
+    ended_at: datetime | None = None
+    recorded_contemporaneously: bool = True
+    via_third_party: bool = False
+    channel: str | None = None
+    platform: str | None = None
+    location: str | None = None
+    description: str = ""
+    fear_of_violence: bool = False
+    alarm_or_distress: bool = False
+    daily_life_changes: tuple[str, ...] = ()
+    witnesses: str | None = None
+    reported_to_police: bool = False
+    police_references: tuple[str, ...] = ()
+    evidence_count: int = 0
+
+    def __post_init__(self) -> None:
+        # Frozen: normalising to UTC has to go through object.__setattr__.
+        object.__setattr__(self, "occurred_at", require_aware("occurred_at", self.occurred_at))
+        object.__setattr__(self, "recorded_at", require_aware("recorded_at", self.recorded_at))
+        if self.ended_at is not None:
+            ended_at = require_aware("ended_at", self.ended_at)
+            if ended_at < self.occurred_at:
+                raise ValueError("an incident cannot end before it starts")
+            object.__setattr__(self, "ended_at", ended_at)
+        _require_codes("precision", (self.precision,), PRECISIONS)
+        _require_codes("behaviours", self.behaviours, BEHAVIOUR_CODES)
+        _require_codes("daily_life_changes", self.daily_life_changes, IMPACT_CODES)
+        if self.channel is not None:
+            _require_codes("channel", (self.channel,), CHANNEL_CODES)
+        if self.evidence_count < 0:
+            raise ValueError("evidence_count cannot be negative")
+
+    @property
+    def occurred_on(self) -> date:
+        """The calendar day (UTC) the incident happened on."""
+        return self.occurred_at.date()

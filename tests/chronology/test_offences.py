@@ -1,0 +1,150 @@
+"""Offences to consider: each indicated only on its own facts, worded for the jurisdiction."""
+
+from __future__ import annotations
+
+from app.chronology.model import IncidentFacts
+from app.chronology.schemas import OffenceIndicator, Summary
+from app.chronology.summary import build_summary
+
+from .scenario import at, ids, make_incident, make_subject, stalking_diary
+
+
+def summarise(incidents: list[IncidentFacts], jurisdiction: str = "england_wales") -> Summary:
+    return build_summary(
+        incidents,
+        [make_subject("daniel")],
+        generated_at=at("2026-12-01"),
+        jurisdiction=jurisdiction,
+    )
+
+
+def by_code(summary: Summary) -> dict[str, OffenceIndicator]:
+    return {o.code: o for o in summary.offences}
+
+
+def harassment_without_stalking_behaviours() -> list[IncidentFacts]:
+    return [
+        make_incident("abuse", "2026-03-01", ["online_abuse"], channel="social_media"),
+        make_incident("threat", "2026-03-04", ["threat_of_violence"], channel="text_message"),
+        make_incident("damage", "2026-03-09", ["damage_to_property"]),
+    ]
+
+
+def test_harassment_without_s2a3_behaviours_does_not_suggest_stalking_and_says_why() -> None:
+    offences = by_code(summarise(harassment_without_stalking_behaviours()))
+
+    assert offences["harassment"].indicated
+    assert offences["harassment"].incident_ids == ids("abuse", "threat", "damage")
+    stalking = offences["stalking"]
+    assert not stalking.indicated
+    assert stalking.incident_ids == []
+    _, why, contact = stalking.facts
+    assert why.text.startswith(
+        "No behaviour recorded is one of the examples of stalking behaviour in PHA 1997 s.2A(3) "
+        "(recorded: online abuse, threat of violence and damage to property)."
+    )
+    assert "think stalking first" in why.text
+    assert why.incident_ids == ids("abuse", "threat", "damage")
+    assert contact.incident_ids == ids("abuse", "threat")
+    assert "s.2A(3)(b)" in contact.text
+    assert not offences["stalking_fear_or_alarm"].indicated
+
+
+def test_fear_of_violence_on_one_occasion_does_not_indicate_s4() -> None:
+    incidents = [
+        make_incident("a", "2026-03-01", ["contacting"], fear_of_violence=True),
+        make_incident("b", "2026-03-08", ["contacting"]),
+    ]
+    s4 = by_code(summarise(incidents))["fear_of_violence"]
+
+    assert not s4.indicated
+    assert s4.incident_ids == ids("a")
+    assert s4.facts[-1].text == (
+        "Fear of violence is recorded on only one occasion; at least two are needed."
+    )
+
+
+def test_fear_of_violence_on_two_occasions_indicates_s4_and_s4a() -> None:
+    incidents = [
+        make_incident("a", "2026-03-01", ["following"], fear_of_violence=True),
+        make_incident("b", "2026-03-08", ["contacting"]),
+        make_incident("c", "2026-03-12", ["following"], fear_of_violence=True),
+    ]
+    offences = by_code(summarise(incidents))
+
+    assert offences["fear_of_violence"].indicated
+    assert offences["fear_of_violence"].incident_ids == ids("a", "c")
+    assert offences["stalking_fear_or_alarm"].indicated
+    assert offences["stalking_fear_or_alarm"].incident_ids == ids("a", "c")
+
+
+def test_s4a_by_serious_alarm_needs_a_recorded_change_to_daily_life() -> None:
+    alarmed = [
+        make_incident("a", "2026-03-01", ["loitering"], alarm_or_distress=True),
+        make_incident("b", "2026-03-08", ["loitering"], alarm_or_distress=True),
+    ]
+    assert not by_code(summarise(alarmed))["stalking_fear_or_alarm"].indicated
+
+    moved = [
+        *alarmed,
+        make_incident("c", "2026-03-20", ["contacting"], daily_life_changes=("moved_home",)),
+    ]
+    s4a = by_code(summarise(moved))["stalking_fear_or_alarm"]
+    assert s4a.indicated
+    assert s4a.incident_ids == ids("a", "b", "c")
+    assert "moved home" in s4a.facts[-1].text
+
+
+def test_s4a_is_not_indicated_without_stalking() -> None:
+    incidents = [
+        make_incident("a", "2026-03-01", ["threat_of_violence"], fear_of_violence=True),
+        make_incident("b", "2026-03-08", ["threat_to_kill"], fear_of_violence=True),
+    ]
+    offences = by_code(summarise(incidents))
+
+    assert offences["fear_of_violence"].indicated
+    assert not offences["stalking"].indicated
+    assert not offences["stalking_fear_or_alarm"].indicated
+    assert offences["stalking_fear_or_alarm"].facts[0].text == "Stalking (s.2A) is not indicated."
+
+
+def test_scotland_uses_the_2010_act_wording() -> None:
+    diary = stalking_diary()
+    summary = build_summary(
+        diary.all, diary.subjects, generated_at=at("2026-05-01"), jurisdiction="scotland"
+    )
+    daniel = [o for o in summary.offences if o.subject_label == "Daniel"]
+
+    assert [(o.code, o.law, o.indicated) for o in daniel] == [
+        (
+            "threatening_or_abusive_behaviour",
+            "Criminal Justice and Licensing (Scotland) Act 2010 s.38",
+            True,
+        ),
+        ("stalking", "Criminal Justice and Licensing (Scotland) Act 2010 s.39", True),
+        ("breach_of_order", daniel[2].law, True),
+    ]
+    assert daniel[0].incident_ids == ids("email_1", "work_1", "call_1", "home_1", "kill", "knife")
+    assert "PHA" not in " ".join(o.law for o in summary.offences)
+    assert all("PHA" not in c.law for c in summary.course_of_conduct)
+    assert [s.provision for s in summary.stalking_behaviours] == [
+        "CJLSA 2010 s.39(6)(b)",
+        "CJLSA 2010 s.39(6)(d)",
+        "CJLSA 2010 s.39(6)(f)",
+        "CJLSA 2010 s.39(6)(h)",
+        "CJLSA 2010 s.39(6)(i)",
+    ]
+    # s.39(6)(b) covers contacting any other person, so the sister incident is listed under it.
+    assert summary.stalking_behaviours[0].behaviour_codes == ["contacting", "third_party_contact"]
+
+
+def test_scotland_stalking_needs_the_conduct_to_cause_fear_or_alarm() -> None:
+    incidents = [
+        make_incident("a", "2026-03-01", ["following"]),
+        make_incident("b", "2026-03-08", ["following"]),
+    ]
+    stalking = by_code(summarise(incidents, "scotland"))["stalking"]
+
+    assert not stalking.indicated
+    assert "ask the victim" in stalking.facts[-1].text
+    assert stalking.incident_ids == ids("a", "b")
