@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from app.accounts import schemas
 from app.accounts.service import register
@@ -22,26 +23,31 @@ from app.settings import get_settings
 CLI_FACTS = ClientFacts(address="cli", user_agent="chronicle-cli")
 
 
-def _ctx() -> AppContext:
-    return build_context(get_settings())
+@contextmanager
+def _ctx() -> Iterator[AppContext]:
+    ctx = build_context(get_settings())
+    try:
+        yield ctx
+    finally:
+        ctx.engine.dispose()
 
 
 def keys_rotate(args: argparse.Namespace) -> int:
-    ctx = _ctx()
-    settings = ctx.settings
-    if settings.keyring_json is not None:
-        print("KEYRING_JSON is set: rotate in your secret store, then run `keys resume`.")
-        return 2
-    ring = ctx.keyring.with_new_master_key()
-    # The new key is saved before anything is wrapped with it: a crash cannot strand data.
-    save_keyring(ring, settings.effective_keyring_path)
-    print(f"new master key {ring.current_id} is now current")
-    return _rewrap(ctx, ring, args)
+    with _ctx() as ctx:
+        settings = ctx.settings
+        if settings.keyring_json is not None:
+            print("KEYRING_JSON is set: rotate in your secret store, then run `keys resume`.")
+            return 2
+        ring = ctx.keyring.with_new_master_key()
+        # The new key is saved before anything is wrapped with it: a crash cannot strand data.
+        save_keyring(ring, settings.effective_keyring_path)
+        print(f"new master key {ring.current_id} is now current")
+        return _rewrap(ctx, ring, args)
 
 
 def keys_resume(args: argparse.Namespace) -> int:
-    ctx = _ctx()
-    return _rewrap(ctx, ctx.keyring, args)
+    with _ctx() as ctx:
+        return _rewrap(ctx, ctx.keyring, args)
 
 
 def _rewrap(ctx: AppContext, ring: KeyRing, args: argparse.Namespace) -> int:
@@ -53,37 +59,37 @@ def _rewrap(ctx: AppContext, ring: KeyRing, args: argparse.Namespace) -> int:
 
 
 def keys_status(_args: argparse.Namespace) -> int:
-    ctx = _ctx()
-    print(f"current master key: {ctx.keyring.current_id}")
-    print(f"master keys in ring: {', '.join(sorted(ctx.keyring.master_keys))}")
-    remaining = rotation.pending(ctx.sessionmaker, ctx.keyring)
-    print(f"account keys not yet on the current key: {remaining}")
-    unused = rotation.unused_key_ids(ctx.sessionmaker, ctx.keyring)
-    print(f"retirable (unused) master keys: {', '.join(unused) or 'none'}")
-    return 0
+    with _ctx() as ctx:
+        print(f"current master key: {ctx.keyring.current_id}")
+        print(f"master keys in ring: {', '.join(sorted(ctx.keyring.master_keys))}")
+        remaining = rotation.pending(ctx.sessionmaker, ctx.keyring)
+        print(f"account keys not yet on the current key: {remaining}")
+        unused = rotation.unused_key_ids(ctx.sessionmaker, ctx.keyring)
+        print(f"retirable (unused) master keys: {', '.join(unused) or 'none'}")
+        return 0
 
 
 def keys_retire(args: argparse.Namespace) -> int:
-    ctx = _ctx()
-    if args.key_id not in rotation.unused_key_ids(ctx.sessionmaker, ctx.keyring):
-        print(f"{args.key_id} is current, unknown, or still wraps account keys; not retired.")
-        return 2
-    save_keyring(ctx.keyring.without_key(args.key_id), ctx.settings.effective_keyring_path)
-    print(f"retired {args.key_id}")
-    return 0
+    with _ctx() as ctx:
+        if args.key_id not in rotation.unused_key_ids(ctx.sessionmaker, ctx.keyring):
+            print(f"{args.key_id} is current, unknown, or still wraps account keys; not retired.")
+            return 2
+        save_keyring(ctx.keyring.without_key(args.key_id), ctx.settings.effective_keyring_path)
+        print(f"retired {args.key_id}")
+        return 0
 
 
 def create_admin(args: argparse.Namespace) -> int:
-    ctx = _ctx()
-    password = args.password or getpass.getpass("Password for the admin account: ")
-    body = schemas.RegisterIn(username=args.username, password=password)
-    with ctx.sessionmaker.begin() as session:
-        account_id = register(ctx, session, body, CLI_FACTS, role="admin")
-    if account_id is None:
-        print("that username is taken")
-        return 2
-    print(f"created admin {account_id}")
-    return 0
+    with _ctx() as ctx:
+        password = args.password or getpass.getpass("Password for the admin account: ")
+        body = schemas.RegisterIn(username=args.username, password=password)
+        with ctx.sessionmaker.begin() as session:
+            account_id = register(ctx, session, body, CLI_FACTS, role="admin")
+        if account_id is None:
+            print("that username is taken")
+            return 2
+        print(f"created admin {account_id}")
+        return 0
 
 
 def parser() -> argparse.ArgumentParser:

@@ -223,3 +223,34 @@ def live_server(settings: Settings, app: FastAPI, tmp_path: Path) -> Iterator[Li
     server = start_server(settings, tmp_path / "server.log")
     yield server
     stop_server(server)
+
+
+def stored_bytes(app: FastAPI) -> bytes:
+    """Every byte the database keeps on disk for this test's database.
+
+    SQLite: the database file and its WAL. PostgreSQL (same machine, as in CI): after a
+    CHECKPOINT, the heap, TOAST and index files of every table of the test database.
+    """
+    engine = app.state.ctx.engine
+    if engine.url.drivername.startswith("sqlite"):
+        engine.dispose()
+        path = Path(str(engine.url.database))
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    chunks = []
+    with engine.connect() as conn:
+        conn.exec_driver_sql("CHECKPOINT")
+        data_dir = conn.exec_driver_sql("SHOW data_directory").scalar_one()
+        files = (
+            conn.exec_driver_sql(
+                "SELECT pg_relation_filepath(c.oid) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 't', 'i')"
+            )
+            .scalars()
+            .all()
+        )
+    for relative in files:
+        for path in Path(data_dir).glob(str(relative) + "*"):
+            chunks.append(path.read_bytes())
+    assert chunks, "found no table files to scan"
+    return b"".join(chunks)

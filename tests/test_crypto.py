@@ -17,7 +17,7 @@ from app.crypto.fields import DataKey, DecryptionError, decrypt_field, encrypt_f
 from app.crypto.keyring import KeyRing, KeyRingError, load_keyring
 from app.errors import NotFound
 from app.models import Account, AccountKey
-from tests.conftest import PASSWORD, User, login, new_user
+from tests.conftest import PASSWORD, User, login, new_user, stored_bytes
 
 MARKER = "MARKER-5f1c0e-never-in-plaintext"
 
@@ -110,12 +110,7 @@ def test_planted_marker_never_reaches_the_database_file(
     )
     user = login(client, MARKER, PASSWORD + "!")
     assert client.get("/v1/me", headers=user.auth).json()["username"] == MARKER
-    app.state.ctx.engine.dispose()
-    url = str(app.state.ctx.engine.url)
-    if not url.startswith("sqlite"):
-        pytest.skip("scans the SQLite file; the PostgreSQL run checks table contents instead")
-    path = Path(url.removeprefix("sqlite:///"))
-    blob = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    blob = stored_bytes(app)
     for needle in (MARKER, marker_email):
         assert needle.encode() not in blob
         assert needle.lower().encode() not in blob

@@ -201,6 +201,7 @@ def test_database_outage_is_503_and_recovers(client: TestClient, alice: User, ap
         assert response.headers["retry-after"]
     finally:
         app.state.sessionmaker = healthy
+        dead.dispose()
     assert client.get("/v1/me", headers=alice.auth).status_code == 200
 
 
