@@ -10,6 +10,7 @@ from app.crypto.fields import DataKey, new_data_key, unwrap_data_key, wrap_data_
 from app.crypto.keyring import KeyRing
 from app.errors import NotFound
 from app.models import AccountKey
+from app.security.actor import Actor
 
 
 def create_data_key(session: Session, ring: KeyRing, account_id: uuid.UUID) -> DataKey:
@@ -25,3 +26,8 @@ def load_data_key(session: Session, ring: KeyRing, account_id: uuid.UUID) -> Dat
         # Erased (crypto-shredded) or never existed: either way there is nothing to read.
         raise NotFound("Account not found.")
     return unwrap_data_key(ring, account_id, row.kek_id, row.wrapped_key)
+
+
+def actor_key(ring: KeyRing, actor: Actor) -> DataKey:
+    """The caller's own data key, unwrapped from what the token lookup already fetched."""
+    return unwrap_data_key(ring, actor.account_id, actor.kek_id, actor.wrapped_key)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import schemas
 from app.accounts.events import event_context, record_event
-from app.accounts.keys import create_data_key, load_data_key
+from app.accounts.keys import actor_key, create_data_key, load_data_key
 from app.context import AppContext
 from app.crypto.fields import DataKey, decrypt_field, encrypt_field
 from app.db import rowcount, utcnow
@@ -94,7 +94,7 @@ def get_account(session: Session, actor: Actor) -> Account:
 
 def me(ctx: AppContext, session: Session, actor: Actor) -> schemas.MeOut:
     account = get_account(session, actor)
-    key = load_data_key(session, ctx.keyring, account.id)
+    key = actor_key(ctx.keyring, actor)
     return schemas.MeOut(
         id=account.id,
         username=_open(key, account.id, "username", account.username_enc),
@@ -111,7 +111,7 @@ def update_me(
     ctx: AppContext, session: Session, actor: Actor, body: schemas.MePatch
 ) -> schemas.MeOut:
     account = get_account(session, actor)
-    key = load_data_key(session, ctx.keyring, account.id)
+    key = actor_key(ctx.keyring, actor)
     fields = body.model_fields_set
     if "email" in fields:
         account.email_enc = _seal(key, account.id, "email", body.email) if body.email else None
@@ -164,7 +164,7 @@ def change_password(
 ) -> None:
     account = get_account(session, actor)
     verify_password_for(ctx, session, account, body.current_password, None)
-    key = load_data_key(session, ctx.keyring, account.id)
+    key = actor_key(ctx.keyring, actor)
     _check_password(body.new_password, _open(key, account.id, "username", account.username_enc))
     account.password_hash = ctx.hasher.hash(body.new_password)
     account.password_changed_at = utcnow()
@@ -185,7 +185,7 @@ def start_totp(ctx: AppContext, session: Session, actor: Actor) -> schemas.TotpE
     account = get_account(session, actor)
     if account.totp_enabled:
         raise Unprocessable("Two-factor authentication is already on; turn it off first.")
-    key = load_data_key(session, ctx.keyring, account.id)
+    key = actor_key(ctx.keyring, actor)
     secret = totp.new_secret()
     account.totp_secret_enc = _seal(key, account.id, "totp_secret", secret)
     account.totp_last_step = None
@@ -207,7 +207,7 @@ def confirm_totp(
             "That code is not correct; check the time on your device.", keep_changes=True
         )
     account.totp_enabled = True
-    key = load_data_key(session, ctx.keyring, account.id)
+    key = actor_key(ctx.keyring, actor)
     record_event(session, key, "totp_enabled", facts, session_id=actor.session_id)
 
 
@@ -219,7 +219,7 @@ def disable_totp(
     account.totp_enabled = False
     account.totp_secret_enc = None
     account.totp_last_step = None
-    key = load_data_key(session, ctx.keyring, account.id)
+    key = actor_key(ctx.keyring, actor)
     record_event(session, key, "totp_disabled", facts, session_id=actor.session_id)
 
 
@@ -247,7 +247,7 @@ def security_events(
             < tuple_(cursor_datetime(created), cursor_uuid(event_id))
         )
     rows: Sequence[SecurityEvent] = session.scalars(query).all()
-    key = load_data_key(session, ctx.keyring, actor.account_id)
+    key = actor_key(ctx.keyring, actor)
     items = []
     for event in rows[:limit]:
         context = event_context(key, event)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.context import CtxDep
 from app.db import SessionDep, utcnow
 from app.errors import Forbidden, Unauthorized
-from app.models import AccessToken, Account, AuthSession
+from app.models import AccessToken, Account, AccountKey, AuthSession
 from app.security.tokens import ACCESS_PREFIX, token_hash
 
 
@@ -21,6 +21,10 @@ class Actor:
     account_id: uuid.UUID
     role: str
     session_id: uuid.UUID
+    # The account's wrapped data key, fetched with the token so that routes that decrypt
+    # need no second query (see app.accounts.keys.actor_key).
+    kek_id: str
+    wrapped_key: bytes
 
 
 def bearer_token(request: Request) -> str | None:
@@ -39,9 +43,16 @@ def current_actor(request: Request, session: SessionDep, ctx: CtxDep) -> Actor:
         raise Unauthorized("A valid access token is required.")
     now = utcnow()
     row = session.execute(
-        select(AuthSession.id, AuthSession.account_id, Account.role)
+        select(
+            AuthSession.id,
+            AuthSession.account_id,
+            Account.role,
+            AccountKey.kek_id,
+            AccountKey.wrapped_key,
+        )
         .join(AccessToken, AccessToken.session_id == AuthSession.id)
         .join(Account, Account.id == AuthSession.account_id)
+        .join(AccountKey, AccountKey.account_id == Account.id)
         .where(
             AccessToken.token_hash == token_hash(ctx.keyring.hmac_key, token),
             AccessToken.expires_at > now,
@@ -51,7 +62,13 @@ def current_actor(request: Request, session: SessionDep, ctx: CtxDep) -> Actor:
     ).one_or_none()
     if row is None:
         raise Unauthorized("The access token is invalid or has expired.")
-    actor = Actor(account_id=row.account_id, role=row.role, session_id=row.id)
+    actor = Actor(
+        account_id=row.account_id,
+        role=row.role,
+        session_id=row.id,
+        kek_id=row.kek_id,
+        wrapped_key=row.wrapped_key,
+    )
     request.state.actor = actor
     return actor
 

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.events import record_event
-from app.accounts.keys import load_data_key
+from app.accounts.keys import actor_key, load_data_key
 from app.accounts.service import accept_totp, username_lookup
 from app.context import AppContext
 from app.crypto.fields import decrypt_field, encrypt_field
@@ -284,13 +284,13 @@ def revoke_session(
 ) -> None:
     if not _revoke(session, actor.account_id, [session_id], "revoked_by_owner"):
         raise NotFound("Session not found.")
-    key = load_data_key(session, ctx.keyring, actor.account_id)
+    key = actor_key(ctx.keyring, actor)
     record_event(session, key, "session_revoked", facts, session_id=session_id)
 
 
 def revoke_all(ctx: AppContext, session: Session, actor: Actor, facts: ClientFacts) -> int:
     count = _revoke(session, actor.account_id, None, "revoked_all")
-    key = load_data_key(session, ctx.keyring, actor.account_id)
+    key = actor_key(ctx.keyring, actor)
     record_event(session, key, "sessions_revoked_all", facts, session_id=actor.session_id)
     return count
 
@@ -307,7 +307,7 @@ def list_sessions(ctx: AppContext, session: Session, actor: Actor) -> schemas.Se
         .order_by(AuthSession.last_seen_at.desc(), AuthSession.id)
         .limit(200)
     ).all()
-    key = load_data_key(session, ctx.keyring, actor.account_id)
+    key = actor_key(ctx.keyring, actor)
     items = [
         schemas.SessionOut(
             id=s.id,
