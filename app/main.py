@@ -7,9 +7,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.accounts.routes import router as accounts_router
+from app.audit.routes import router as audit_router
 from app.context import AppContext
 from app.crypto.keyring import load_keyring
 from app.db import make_engine, make_sessionmaker
+from app.diary.incidents.routes import router as incidents_router
+from app.diary.routes import router as diary_router
+from app.diary.subjects.routes import router as subjects_router
 from app.errors import install_error_handlers
 from app.logs import configure_logging
 from app.middleware import RequestContext
@@ -18,8 +22,22 @@ from app.ops.routes import router as ops_router
 from app.security.passwords import PasswordHasher
 from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
+from app.sharing.client_routes import router as clients_router
+from app.sharing.grant_routes import router as grants_router
+from app.sharing.organisation_routes import router as organisations_router
 
-ROUTERS = (ops_router, accounts_router, sessions_router)
+ROUTERS = (
+    ops_router,
+    accounts_router,
+    sessions_router,
+    diary_router,
+    subjects_router,
+    incidents_router,
+    organisations_router,
+    grants_router,
+    clients_router,
+    audit_router,
+)
 
 
 def body_limit_for(path: str) -> int | None:

@@ -1,0 +1,50 @@
+"""The one place that decides which diary objects a caller can see: their own account's.
+
+Every diary query starts from `owned()`; every single-object route loads through
+`get_incident` / `get_subject`, which answer 404 alike for an id that does not exist and for
+one that belongs to another account, so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.models import Incident, Subject
+
+Owned = TypeVar("Owned", Incident, Subject)
+
+
+def owned_by(model: type[Owned], account_id: uuid.UUID) -> ColumnElement[bool]:
+    """The condition every diary query carries: the row belongs to the caller's account."""
+    return model.account_id == account_id
+
+
+def owned(model: type[Owned], account_id: uuid.UUID) -> Select[Owned]:
+    """`SELECT model WHERE account_id = :account_id`."""
+    return select(model).where(owned_by(model, account_id))
+
+
+def _load(
+    session: Session, model: type[Owned], account_id: uuid.UUID, object_id: uuid.UUID
+) -> Owned:
+    query = owned(model, account_id).where(model.id == object_id)
+    # Re-read: after the chain lock is taken the row may have changed under a stale copy.
+    found = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    if found is None:
+        raise NotFound(f"No such {model.__name__.lower()}.")
+    return found
+
+
+def get_incident(session: Session, account_id: uuid.UUID, incident_id: uuid.UUID) -> Incident:
+    """The caller's incident (withdrawn or not), or 404."""
+    return _load(session, Incident, account_id, incident_id)
+
+
+def get_subject(session: Session, account_id: uuid.UUID, subject_id: uuid.UUID) -> Subject:
+    """The caller's subject (withdrawn or not), or 404."""
+    return _load(session, Subject, account_id, subject_id)

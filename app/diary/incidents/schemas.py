@@ -1,0 +1,132 @@
+"""Incident bodies. Inputs forbid unknown fields, so `seq`, `recorded_at` or an owner cannot be
+smuggled in (mass assignment); every bound is enforced here, before anything is stored."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from app.accounts.schemas import Input
+from app.diary.types import (
+    Behaviours,
+    ChannelCode,
+    EvidenceIds,
+    ImpactCodes,
+    Narrative,
+    PrecisionCode,
+    References,
+    ShortText,
+    SubjectIds,
+    Text,
+    When,
+)
+
+
+class Coordinates(Input):
+    """WGS 84 degrees; kept to 7 decimal places (about 1 cm)."""
+
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class Impact(Input):
+    """The effect on the victim: what PHA 1997 s.4 and s.4A turn on."""
+
+    fear_of_violence: bool = False
+    alarm_or_distress: bool = False
+    daily_life_changes: ImpactCodes = []
+    details: Text | None = None
+
+
+class Police(Input):
+    references: References = Field(default=[], description="Crime reference numbers.")
+    officer: ShortText | None = Field(None, description="Officer in charge.")
+    outcome: Text | None = None
+
+
+class IncidentFields(Input):
+    """What the victim says about one incident: the content of one revision."""
+
+    occurred_at: When = Field(description="When it started (timezone required).")
+    ended_at: When | None = None
+    precision: PrecisionCode = "exact"
+    subject_ids: SubjectIds = []
+    behaviours: Behaviours = Field(description="Codes from GET /v1/taxonomy.")
+    via_third_party: bool = Field(False, description="Done through someone else (by proxy).")
+    recorded_contemporaneously: bool = Field(
+        True, description="Written at the time, rather than later from memory."
+    )
+    channel: ChannelCode | None = None
+    platform: ShortText | None = Field(None, description="App, site, number or handle used.")
+    location: Text | None = None
+    coordinates: Coordinates | None = None
+    description: Narrative = Field("", description="What happened, in the victim's words.")
+    impact: Impact = Field(default_factory=Impact)
+    witnesses: Text | None = None
+    reported_to_police: bool = False
+    police: Police = Field(default_factory=Police)
+    evidence_ids: EvidenceIds = []
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> IncidentFields:
+        if self.ended_at is not None and self.ended_at < self.occurred_at:
+            raise ValueError("ended_at must not be before occurred_at")
+        return self
+
+
+class IncidentCreate(IncidentFields):
+    id: uuid.UUID | None = Field(
+        None, description="Client-chosen id: repeating the same create returns the original."
+    )
+
+
+class IncidentPatch(Input):
+    """Top-level fields to replace; omitted fields keep their value, null clears an optional one."""
+
+    occurred_at: When | None = None
+    ended_at: When | None = None
+    precision: PrecisionCode | None = None
+    subject_ids: SubjectIds | None = None
+    behaviours: Behaviours | None = None
+    via_third_party: bool | None = None
+    recorded_contemporaneously: bool | None = None
+    channel: ChannelCode | None = None
+    platform: ShortText | None = None
+    location: Text | None = None
+    coordinates: Coordinates | None = None
+    description: Narrative | None = None
+    impact: Impact | None = None
+    witnesses: Text | None = None
+    reported_to_police: bool | None = None
+    police: Police | None = None
+    evidence_ids: EvidenceIds | None = None
+
+
+class IncidentOut(IncidentFields):
+    id: uuid.UUID
+    revision: int
+    etag: str
+    recorded_at: datetime = Field(description="When the server first received the entry.")
+    updated_at: datetime = Field(description="When the server received this revision.")
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentOut]
+    next_cursor: str | None
+
+
+class IncidentRevisionOut(BaseModel):
+    revision: int
+    kind: Literal["created", "amended", "withdrawn"]
+    recorded_at: datetime
+    seq: int = Field(description="The integrity chain event that recorded this revision.")
+    content: IncidentFields | None = Field(description="None once the entry was withdrawn.")
+    withdrawal_reason: str | None = None
+
+
+class IncidentRevisionPage(BaseModel):
+    items: list[IncidentRevisionOut]
+    next_cursor: str | None

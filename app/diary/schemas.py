@@ -1,0 +1,47 @@
+"""Bodies the diary's objects share: withdrawal, the sync feed, the integrity report."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from app.accounts.schemas import Input
+from app.diary.incidents.schemas import IncidentOut
+from app.diary.subjects.schemas import SubjectOut
+from app.diary.types import Text
+
+
+class WithdrawIn(Input):
+    reason: Text | None = Field(None, description="Why it is withdrawn (kept, encrypted).")
+
+
+class SyncChange(BaseModel):
+    """One event of the account's chain, with the revision it recorded while that still exists."""
+
+    seq: int
+    kind: str = Field(description="e.g. incident.created, subject.amended, evidence.added.")
+    object_id: uuid.UUID
+    revision: int
+    recorded_at: datetime
+    incident: IncidentOut | None = Field(
+        None, description="The incident as of this revision; null if withdrawn since."
+    )
+    subject: SubjectOut | None = Field(
+        None, description="The subject as of this revision; null if withdrawn since."
+    )
+
+
+class SyncPage(BaseModel):
+    items: list[SyncChange]
+    next_cursor: str = Field(description="Pass it back as `cursor`; valid even when no more.")
+    has_more: bool
+
+
+class IntegrityReport(BaseModel):
+    ok: bool
+    length: int = Field(description="Events in the chain.")
+    head: str = Field(description="Hash of the last event (64 zeros for an empty chain).")
+    broken_at: int | None = Field(description="The seq of the first broken link, if any.")
+    reason: str | None

@@ -1,0 +1,152 @@
+"""Appending to an account's hash chain: the one way any domain records an event.
+
+Guarantees, on SQLite and PostgreSQL, across threads and server processes: an account's seqs
+run 1, 2, 3... with no gap and no fork, each event's prev_hash is the hash of the event before,
+and the event commits or rolls back with the change it records (it is written in the caller's
+transaction, which the session dependency commits).
+
+How: every append first locks the account's `chain_heads` row. On PostgreSQL that is
+`SELECT ... FOR UPDATE`, held to the end of the transaction, so concurrent appends for one
+account queue behind each other and each reads the head its predecessor committed (READ
+COMMITTED re-reads the locked row). On SQLite the request already holds the database write lock
+from `BEGIN IMMEDIATE`. The head row is created on first use with an INSERT that ignores a
+conflict, so two first appends cannot both create it. UNIQUE (account_id, seq) is the backstop.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.integrity.canonical import GENESIS_HASH, LinkFields, link_hash
+from app.models import ChainEvent, ChainHead
+
+INCIDENT_CREATED = "incident.created"
+INCIDENT_AMENDED = "incident.amended"
+INCIDENT_WITHDRAWN = "incident.withdrawn"
+SUBJECT_CREATED = "subject.created"
+SUBJECT_AMENDED = "subject.amended"
+SUBJECT_WITHDRAWN = "subject.withdrawn"
+EVIDENCE_ADDED = "evidence.added"
+EVIDENCE_DELETED = "evidence.deleted"
+
+EVENT_KINDS = frozenset(
+    {
+        INCIDENT_CREATED,
+        INCIDENT_AMENDED,
+        INCIDENT_WITHDRAWN,
+        SUBJECT_CREATED,
+        SUBJECT_AMENDED,
+        SUBJECT_WITHDRAWN,
+        EVIDENCE_ADDED,
+        EVIDENCE_DELETED,
+    }
+)
+
+_HEX_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_HELD = "chronicle.chain_heads_held"
+
+
+def _locked_head(session: Session, account_id: uuid.UUID) -> ChainHead | None:
+    query = (
+        select(ChainHead)
+        .where(ChainHead.account_id == account_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(query).one_or_none()
+
+
+def _create_head_if_missing(session: Session, account_id: uuid.UUID) -> None:
+    values: dict[str, Any] = {"account_id": account_id, "seq": 0, "head_hash": GENESIS_HASH}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        pg = postgresql.insert(ChainHead).values(**values)
+        session.execute(pg.on_conflict_do_nothing(index_elements=["account_id"]))
+    elif dialect == "sqlite":
+        lite = sqlite.insert(ChainHead).values(**values)
+        session.execute(lite.on_conflict_do_nothing(index_elements=["account_id"]))
+    else:  # pragma: no cover - only the two supported databases are ever configured
+        raise RuntimeError(f"unsupported database dialect {dialect}")
+
+
+def lock_chain(session: Session, account_id: uuid.UUID) -> ChainHead:
+    """Lock the account's chain until the transaction ends; returns its current head.
+
+    Services that must read-then-decide (is this id taken? is this etag current?) call it first,
+    so the decision and the append see the same state. `append_event` calls it too; within one
+    transaction the head is locked and read once, then kept in step in memory.
+    """
+    transaction = session.get_transaction()
+    held: dict[uuid.UUID, tuple[object, ChainHead]] = session.info.setdefault(_HELD, {})
+    if account_id in held and held[account_id][0] is transaction is not None:
+        return held[account_id][1]
+    head = _locked_head(session, account_id)
+    if head is None:
+        _create_head_if_missing(session, account_id)
+        head = _locked_head(session, account_id)
+    assert head is not None
+    if not session.in_nested_transaction():  # a savepoint's rollback would release the lock
+        held[account_id] = (session.get_transaction(), head)
+    return head
+
+
+def append_event(
+    session: Session,
+    account_id: uuid.UUID,
+    kind: str,
+    object_id: uuid.UUID,
+    revision: int,
+    occurred_at: datetime | None,
+    content_sha256: str,
+    *,
+    recorded_at: datetime | None = None,
+) -> ChainEvent:
+    """Append one event to the account's chain, in the caller's transaction.
+
+    The event is added to the session with its seq, prev_hash and hash set; the caller's flush
+    or commit writes it. `content_sha256` is the salted commitment to the revision's canonical
+    content (see app.integrity.canonical), or for evidence the file's SHA-256; `recorded_at`
+    defaults to now and must be the same value the caller stores on its own row.
+    """
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown chain event kind {kind!r}")
+    if revision < 1:
+        raise ValueError("revisions start at 1")
+    if not _HEX_SHA256.match(content_sha256):
+        raise ValueError("content_sha256 must be 64 lowercase hex digits")
+    head = lock_chain(session, account_id)
+    fields = LinkFields(
+        seq=head.seq + 1,
+        prev_hash=head.head_hash,
+        kind=kind,
+        object_id=object_id,
+        revision=revision,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at or utcnow(),
+        content_sha256=content_sha256,
+    )
+    event = ChainEvent(
+        id=uuid.uuid4(),
+        account_id=account_id,
+        seq=fields.seq,
+        kind=kind,
+        object_id=object_id,
+        revision=revision,
+        occurred_at=fields.occurred_at,
+        recorded_at=fields.recorded_at,
+        content_sha256=content_sha256,
+        prev_hash=fields.prev_hash,
+        hash=link_hash(fields),
+    )
+    session.add(event)
+    head.seq = fields.seq
+    head.head_hash = event.hash
+    return event
