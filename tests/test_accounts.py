@@ -245,6 +245,20 @@ def test_a_known_device_is_not_locked_out_by_a_strangers_failures(
     assert owner.status_code == 200  # type: ignore[attr-defined]
 
 
+def test_another_accounts_device_token_does_not_bypass_the_limit(
+    client: TestClient, alice: User
+) -> None:
+    attacker = new_user(client)
+    assert attacker.device_token
+    statuses = [
+        _token(
+            client, alice.username, f"guess {i} of many", device_token=attacker.device_token
+        ).status_code  # type: ignore[attr-defined]
+        for i in range(6)
+    ]
+    assert statuses == [401] * 5 + [429]
+
+
 def test_failed_logins_show_in_the_owners_security_log(client: TestClient, alice: User) -> None:
     _token(client, alice.username, "someone else guessing")
     kinds = [

@@ -45,33 +45,45 @@ LOGIN_FAILED = "The username, password or code is not correct."
 
 
 def _login_limits(
-    ctx: AppContext, session: Session, body: schemas.TokenIn, facts: ClientFacts
-) -> tuple[list[ratelimit.Limit], TrustedDevice | None]:
-    key = ctx.keyring.hmac_key
-    address = keyed_hash(key, "address", facts.address).hex()[:40]
-    device = None
-    if body.device_token:
-        device = session.get(TrustedDevice, token_hash(key, body.device_token))
+    ctx: AppContext, body: schemas.TokenIn, facts: ClientFacts, device: TrustedDevice | None
+) -> list[ratelimit.Limit]:
     if device is not None:
         # A known device is counted on its own, so strangers' failures cannot lock it out.
-        return [(ratelimit.LOGIN_DEVICE, device.token_hash.hex()[:40])], device
+        return [(ratelimit.LOGIN_DEVICE, device.token_hash.hex()[:40])]
+    key = ctx.keyring.hmac_key
+    address = keyed_hash(key, "address", facts.address).hex()[:40]
     account = username_lookup(ctx, body.username).hex()[:40]
-    return [(ratelimit.LOGIN_ACCOUNT, account), (ratelimit.LOGIN_ADDRESS, address)], None
+    return [(ratelimit.LOGIN_ACCOUNT, account), (ratelimit.LOGIN_ADDRESS, address)]
+
+
+def _trusted_device(
+    ctx: AppContext, session: Session, body: schemas.TokenIn, account: Account | None
+) -> TrustedDevice | None:
+    """The device token, if it was issued to this very account (not just any account)."""
+    if not body.device_token or account is None:
+        return None
+    device = session.get(TrustedDevice, token_hash(ctx.keyring.hmac_key, body.device_token))
+    return device if device is not None and device.account_id == account.id else None
 
 
 def login(
     ctx: AppContext, session: Session, body: schemas.TokenIn, facts: ClientFacts
 ) -> schemas.TokenOut:
-    limits, device = _login_limits(ctx, session, body, facts)
-    ratelimit.check(session, limits)
-    account = session.scalars(
-        select(Account).where(Account.username_hmac == username_lookup(ctx, body.username))
-    ).one_or_none()
-    if device is not None and account is not None and device.account_id != account.id:
-        device = None
-    ok, new_hash = ctx.hasher.verify_or_dummy(
-        body.password, account.password_hash if account else None
-    )
+    # Everything up to the password check reads in a separate, lock-free transaction: on
+    # SQLite the request's own transaction holds the database write lock, and holding it for
+    # the length of an argon2 hash would stall every other writer.
+    with ctx.sessionmaker() as reader:
+        found = reader.scalars(
+            select(Account).where(Account.username_hmac == username_lookup(ctx, body.username))
+        ).one_or_none()
+        device = _trusted_device(ctx, reader, body, found)
+        limits = _login_limits(ctx, body, facts, device)
+        ratelimit.check(reader, limits)
+        stored_hash = found.password_hash if found else None
+        account_id = found.id if found else None
+        trusted = device is not None
+    ok, new_hash = ctx.hasher.verify_or_dummy(body.password, stored_hash)
+    account = session.get(Account, account_id) if account_id else None
     if account is None or not ok:
         _fail(ctx, session, limits, account, facts, "login_failed")
     assert account is not None
@@ -83,10 +95,10 @@ def login(
             )
         if not accept_totp(ctx, session, account, body.totp_code):
             _fail(ctx, session, limits, account, facts, "totp_failed")
-    if new_hash:
+    if new_hash and account.password_hash == stored_hash:
         account.password_hash = new_hash  # parameters were raised since this hash was made
     ratelimit.reset(session, limits[:1])
-    return _open_session(ctx, session, account, facts, device)
+    return _open_session(ctx, session, account, facts, trusted)
 
 
 def _fail(
@@ -110,7 +122,7 @@ def _open_session(
     session: Session,
     account: Account,
     facts: ClientFacts,
-    device: TrustedDevice | None,
+    trusted_device: bool,
 ) -> schemas.TokenOut:
     now = utcnow()
     settings = ctx.settings
@@ -141,7 +153,7 @@ def _open_session(
     if known is None:
         record_event(session, key, "new_device", facts, session_id=auth.id)
     device_token = None
-    if device is None:
+    if not trusted_device:
         device_token = new_token(DEVICE_PREFIX)
         session.add(
             TrustedDevice(
