@@ -7,7 +7,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.accounts.routes import router as accounts_router
-from app.audit.routes import router as audit_router
 from app.context import AppContext
 from app.crypto.keyring import load_keyring
 from app.db import make_engine, make_sessionmaker
@@ -22,9 +21,6 @@ from app.ops.routes import router as ops_router
 from app.security.passwords import PasswordHasher
 from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
-from app.sharing.client_routes import router as clients_router
-from app.sharing.grant_routes import router as grants_router
-from app.sharing.organisation_routes import router as organisations_router
 
 ROUTERS = (
     ops_router,
@@ -33,10 +29,6 @@ ROUTERS = (
     diary_router,
     subjects_router,
     incidents_router,
-    organisations_router,
-    grants_router,
-    clients_router,
-    audit_router,
 )
 
 
