@@ -1,0 +1,43 @@
+"""Evidence blob storage: a local folder by default, or any S3-compatible object store.
+
+BLOB_STORE selects it: "local" (DATA_DIR/blobs), "file:///absolute/path", or
+"s3://bucket/prefix" (credentials and endpoint from the standard AWS environment).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from app.blobs.base import BlobEntry, BlobNotFound, BlobStore, BlobStoreError, UploadState
+from app.blobs.local import LocalBlobStore
+from app.blobs.s3 import S3BlobStore
+
+__all__ = [
+    "BlobEntry",
+    "BlobNotFound",
+    "BlobStore",
+    "BlobStoreError",
+    "LocalBlobStore",
+    "S3BlobStore",
+    "UploadState",
+    "open_blob_store",
+]
+
+
+def open_blob_store(url: str, *, data_dir: Path) -> BlobStore:
+    """The store that BLOB_STORE names; ValueError if it names none."""
+    if url == "local":
+        return LocalBlobStore(data_dir / "blobs")
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        path = unquote(parts.path)
+        if parts.netloc not in ("", "localhost") or parts.query or not path.startswith("/"):
+            raise ValueError(f"BLOB_STORE {url!r} is not of the form file:///absolute/path")
+        return LocalBlobStore(Path(path))
+    if parts.scheme == "s3":
+        return S3BlobStore.from_url(url)
+    raise ValueError(
+        f"BLOB_STORE {url!r} is not supported: use 'local', 'file:///absolute/path' "
+        "or 's3://bucket/prefix'"
+    )
