@@ -11,12 +11,15 @@ before the response is sent (scope="function"), so every 2xx is durable; service
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from app.errors import AppError
@@ -35,7 +38,8 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Take over transaction control from pysqlite so BEGIN IMMEDIATE is possible (see _begin).
+    # Take over transaction control from pysqlite so BEGIN IMMEDIATE is possible (see
+    # _WriterGate.begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -47,11 +51,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    # Writers take the write lock up front; a deferred transaction that reads and then writes
-    # can fail with SQLITE_BUSY that no timeout resolves when two writers race.
-    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+class _WriterGate:
+    """One SQLite writer at a time within a process, handed over without polling.
+
+    SQLite lets one transaction write; others wait in its busy handler, which sleeps and
+    retries (up to 100 ms at a time), so under load the lock sits idle between writers. A
+    plain lock taken at BEGIN IMMEDIATE and released when the connection goes back to the
+    pool wakes the next writer at once. Other processes still meet SQLite's own lock.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._lock = threading.Lock()
+        self._timeout = timeout
+
+    def begin(self, conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        record = conn.connection._connection_record
+        if mode == "IMMEDIATE" and not record.info.get("writer"):
+            if not self._lock.acquire(timeout=self._timeout):
+                raise OperationalError("BEGIN IMMEDIATE", {}, Exception("writer gate timeout"))
+            record.info["writer"] = True
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    def release(self, _dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop("writer", False):
+            self._lock.release()
 
 
 # At most this many requests hold a database session at once. The cap is taken before a
@@ -67,8 +91,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 10}, **_POOL
         )
+        gate = _WriterGate(timeout=10)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", gate.begin)
+        event.listen(engine, "checkin", gate.release)
+        event.listen(engine, "invalidate", gate.release)
         return engine
     return create_engine(url, pool_pre_ping=True, **_POOL)
 
@@ -86,7 +113,24 @@ def write_session(factory: sessionmaker[Session]) -> Session:
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def _writer_turn(request: Request) -> AsyncIterator[None]:
+    """On SQLite, a writing request waits for its turn here, on the event loop.
+
+    Waiting here holds no worker thread, so queued writers cannot starve the thread pool
+    that the current writer needs for its next step. Routes that hash a password opt out
+    (they would hold every writer up for the length of a hash); they meet the in-thread gate.
+    """
+    lock: anyio.Lock | None = request.app.state.sqlite_writer_turn
+    if lock is None or request.method in _SAFE_METHODS or request.scope.get("hashes_password"):
+        yield
+        return
+    async with lock:
+        yield
+
+
+def get_session(
+    request: Request, _turn: Annotated[None, Depends(_writer_turn, scope="function")]
+) -> Iterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     session = factory() if request.method in _SAFE_METHODS else write_session(factory)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = build_context(settings)
     app.state.sessionmaker = app.state.ctx.sessionmaker
+    is_sqlite = settings.effective_database_url.startswith("sqlite")
+    app.state.sqlite_writer_turn = anyio.Lock() if is_sqlite else None
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

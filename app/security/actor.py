@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
 
 from app.context import CtxDep
-from app.db import SessionDep, utcnow
+from app.db import utcnow
 from app.errors import Forbidden, Unauthorized
 from app.models import AccessToken, Account, AccountKey, AuthSession
 from app.security.tokens import ACCESS_PREFIX, token_hash
@@ -37,12 +39,10 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def current_actor(request: Request, session: SessionDep, ctx: CtxDep) -> Actor:
-    token = bearer_token(request)
-    if token is None or not token.startswith(ACCESS_PREFIX) or len(token) > 128:
-        raise Unauthorized("A valid access token is required.")
-    now = utcnow()
-    row = session.execute(
+def _token_row(
+    session: Session, hashed: bytes, now: datetime
+) -> Row[uuid.UUID, uuid.UUID, str, str, bytes] | None:
+    return session.execute(
         select(
             AuthSession.id,
             AuthSession.account_id,
@@ -54,12 +54,22 @@ def current_actor(request: Request, session: SessionDep, ctx: CtxDep) -> Actor:
         .join(Account, Account.id == AuthSession.account_id)
         .join(AccountKey, AccountKey.account_id == Account.id)
         .where(
-            AccessToken.token_hash == token_hash(ctx.keyring.hmac_key, token),
+            AccessToken.token_hash == hashed,
             AccessToken.expires_at > now,
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > now,
         )
     ).one_or_none()
+
+
+def current_actor(request: Request, ctx: CtxDep) -> Actor:
+    token = bearer_token(request)
+    if token is None or not token.startswith(ACCESS_PREFIX) or len(token) > 128:
+        raise Unauthorized("A valid access token is required.")
+    # Its own short read: the request's transaction (on SQLite, the write lock for a write)
+    # then starts only when the route itself touches the database.
+    with ctx.sessionmaker() as session:
+        row = _token_row(session, token_hash(ctx.keyring.hmac_key, token), utcnow())
     if row is None:
         raise Unauthorized("The access token is invalid or has expired.")
     actor = Actor(

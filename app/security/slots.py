@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 PASSWORD_ROUTE_CONCURRENCY = 4
 
 
-def _slot() -> Iterator[None]:
+def _slot(request: Request) -> Iterator[None]:
+    request.scope["hashes_password"] = True  # see app.db._writer_turn
     yield
 
 
