@@ -18,7 +18,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# Tools the tests call as an officer would (pdftotext, pdfsig, openssl, sha256sum) and the PDF font.
+SYSTEM_TOOLS := /usr/bin/pdftotext /usr/bin/pdfsig /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+$(SYSTEM_TOOLS):
+	apt-get update -qq && apt-get install -y -qq poppler-utils fonts-dejavu-core openssl >/dev/null
+
+install: $(VENV)/.installed | $(SYSTEM_TOOLS)
 
 migrate: install
 	$(BIN)/alembic upgrade head

@@ -16,6 +16,8 @@ from app.accounts.service import register
 from app.context import AppContext
 from app.crypto import rotation
 from app.crypto.keyring import KeyRing, save_keyring
+from app.crypto.signing import rotate_signing_keys, signing_keys_path
+from app.exports import verify
 from app.main import build_context
 from app.security.client import ClientFacts
 from app.settings import get_settings
@@ -79,6 +81,12 @@ def keys_retire(args: argparse.Namespace) -> int:
         return 0
 
 
+def keys_rotate_signing(_args: argparse.Namespace) -> int:
+    keys = rotate_signing_keys(signing_keys_path(get_settings()))
+    print(f"export signing key {keys.current_id} is now current; older keys stay published")
+    return 0
+
+
 def create_admin(args: argparse.Namespace) -> int:
     with _ctx() as ctx:
         password = args.password or getpass.getpass("Password for the admin account: ")
@@ -110,6 +118,10 @@ def parser() -> argparse.ArgumentParser:
     retire = keys.add_parser("retire", help="remove a master key nothing uses any more")
     retire.add_argument("key_id")
     retire.set_defaults(func=keys_retire)
+    keys.add_parser(
+        "rotate-signing", help="new current export signing key; the old one stays published"
+    ).set_defaults(func=keys_rotate_signing)
+    verify.configure_parser(commands.add_parser("verify", help="verify an export bundle offline"))
     admin = commands.add_parser("create-admin", help="create a service administrator")
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", help="prompted for when omitted")

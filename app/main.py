@@ -8,13 +8,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.accounts.routes import router as accounts_router
+from app.chronology.routes import router as chronology_router
 from app.context import AppContext
 from app.crypto.keyring import load_keyring
+from app.crypto.signing import signing_keys_for
 from app.db import make_engine, make_sessionmaker
 from app.diary.incidents.routes import router as incidents_router
 from app.diary.routes import router as diary_router
 from app.diary.subjects.routes import router as subjects_router
 from app.errors import install_error_handlers
+from app.exports.keys_routes import router as keys_router
 from app.logs import configure_logging
 from app.middleware import RequestContext
 from app.openapi import install_openapi
@@ -30,6 +33,8 @@ ROUTERS = (
     diary_router,
     subjects_router,
     incidents_router,
+    chronology_router,
+    keys_router,
 )
 
 
@@ -84,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = build_context(settings)
     app.state.sessionmaker = app.state.ctx.sessionmaker
+    # Loaded at start-up so that production without signing keys fails here, not later.
+    app.state.signing_keys = signing_keys_for(settings)
     is_sqlite = settings.effective_database_url.startswith("sqlite")
     app.state.sqlite_writer_turn = anyio.Lock() if is_sqlite else None
     install_error_handlers(app)

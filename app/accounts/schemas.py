@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 Role = Literal["victim", "caseworker", "org_admin", "admin"]
-Jurisdiction = Literal["england_wales", "scotland", "northern_ireland"]
+# The jurisdictions whose law the course-of-conduct summary words (app.chronology.law).
+Jurisdiction = Literal["england_wales", "scotland"]
 
 
 def _username(value: str) -> str:

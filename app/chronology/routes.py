@@ -1,0 +1,50 @@
+"""GET /v1/chronology: the course-of-conduct summary of the caller's own diary.
+
+The analysis itself is pure (app.chronology.summary); this route only loads the diary's
+facts through the same filters as GET /v1/incidents and returns the result.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
+
+from app.chronology.schemas import Summary
+from app.chronology.summary import build_summary
+from app.crypto.fields import DataKey
+from app.db import SessionDep, utcnow
+from app.diary.deps import KeyDep
+from app.diary.facts import load_facts
+from app.diary.filters import IncidentFilters, IncidentFiltersDep
+from app.errors import problem_responses
+from app.models import Account
+from app.security.actor import CurrentActor
+
+router = APIRouter(tags=["chronology"])
+
+
+def summarise(session: Session, key: DataKey, filters: IncidentFilters) -> Summary:
+    """The summary for the account whose data key this is (used by sharing views too)."""
+    account = session.get(Account, key.account_id)
+    jurisdiction = account.jurisdiction if account else "england_wales"
+    incidents, subjects = load_facts(session, key, key.account_id, filters)
+    return build_summary(incidents, subjects, generated_at=utcnow(), jurisdiction=jurisdiction)
+
+
+@router.get(
+    "/v1/chronology",
+    operation_id="chronology_get",
+    response_model=Summary,
+    responses=problem_responses(401, 422),
+)
+def get_chronology(
+    actor: CurrentActor, session: SessionDep, key: KeyDep, filters: IncidentFiltersDep
+) -> Response:
+    """The course-of-conduct summary: every statement cites the incidents behind it.
+
+    Indicators for an officer to consider, never a legal finding. Filters as GET /v1/incidents.
+    """
+    summary = summarise(session, key, filters)
+    # Serialised once here; the model already validated it, and a 10,000-incident summary is
+    # large enough that FastAPI's second validation pass would double the cost.
+    return Response(summary.model_dump_json(), media_type="application/json")
