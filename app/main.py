@@ -8,6 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.accounts.routes import router as accounts_router
+from app.audit.routes import router as audit_router
 from app.chronology.routes import router as chronology_router
 from app.context import AppContext
 from app.crypto.keyring import load_keyring
@@ -25,6 +26,9 @@ from app.ops.routes import router as ops_router
 from app.security.passwords import PasswordHasher
 from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
+from app.sharing.client_routes import router as clients_router
+from app.sharing.grant_routes import router as grants_router
+from app.sharing.organisation_routes import router as organisations_router
 
 ROUTERS = (
     ops_router,
@@ -35,6 +39,10 @@ ROUTERS = (
     incidents_router,
     chronology_router,
     keys_router,
+    organisations_router,
+    grants_router,
+    clients_router,
+    audit_router,
 )
 
 

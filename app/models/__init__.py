@@ -11,19 +11,35 @@ from app.models.accounts import (
     SecurityEvent,
     TrustedDevice,
 )
+from app.models.audit import AuditEvent
 from app.models.diary import Incident, IncidentRevision, Subject, SubjectRevision
 from app.models.integrity import ChainEvent, ChainHead
+from app.models.sharing import (
+    CaseworkerNote,
+    ConsentGrant,
+    Invitation,
+    LinkCode,
+    Organisation,
+    OrganisationMember,
+)
 
 __all__ = [
     "AccessToken",
     "Account",
     "AccountKey",
+    "AuditEvent",
     "AuthSession",
     "Base",
+    "CaseworkerNote",
     "ChainEvent",
     "ChainHead",
+    "ConsentGrant",
     "Incident",
     "IncidentRevision",
+    "Invitation",
+    "LinkCode",
+    "Organisation",
+    "OrganisationMember",
     "RateLimitBucket",
     "RefreshToken",
     "SecurityEvent",

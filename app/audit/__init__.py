@@ -1,0 +1,1 @@
+"""The access log: who did what with an account's data, recorded in the same transaction."""

@@ -1,0 +1,123 @@
+"""Organisations, their members and invitations, link codes, consent grants, caseworker notes.
+
+What stays plain here is what the server must look up or show to people who are not the
+victim: organisation names and kinds, staff display names (professional identities, not victim
+content), scopes and timestamps. Codes are stored only as HMACs. What a caseworker writes into a
+victim's record (notes) is sealed under the victim's data key; a caseworker's private label for
+a client is sealed under the caseworker's own key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime, utcnow
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrganisationMember(Base):
+    """A staff account's one organisation. Accounts join only by accepting an invitation."""
+
+    __tablename__ = "organisation_members"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    display_name: Mapped[str] = mapped_column(String(100))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(Base):
+    """A one-time code that creates a staff account in an organisation."""
+
+    __tablename__ = "organisation_invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LinkCode(Base):
+    """A one-time code a caseworker hands a victim, who turns it into a consent grant."""
+
+    __tablename__ = "caseworker_link_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    caseworker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # The caseworker's own name for the client, sealed under the caseworker's data key.
+    label_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConsentGrant(Base):
+    """A victim's consent for one caseworker to see their diary, within a scope, until expiry.
+
+    The grant's id is also the caseworker's client id: it names the relationship, not the
+    victim, and a new grant is a new client id.
+    """
+
+    __tablename__ = "consent_grants"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    caseworker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    link_code_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("caseworker_link_codes.id", ondelete="SET NULL"), index=True
+    )
+    scope: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class CaseworkerNote(Base):
+    """A note a caseworker adds to a victim's record; sealed under the victim's data key.
+
+    The note belongs to the victim: it outlives the grant and the caseworker's account, and its
+    sealed document names its author as they were when it was written.
+    """
+
+    __tablename__ = "caseworker_notes"
+    __table_args__ = (Index("ix_caseworker_notes_account_created", "account_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("consent_grants.id", ondelete="SET NULL"), index=True
+    )
+    content_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

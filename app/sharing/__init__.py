@@ -1,0 +1,1 @@
+"""Sharing with caseworkers: organisations, invitations, consent grants, clients and notes."""
