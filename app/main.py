@@ -23,6 +23,7 @@ from app.logs import configure_logging
 from app.middleware import RequestContext
 from app.openapi import install_openapi
 from app.ops.routes import router as ops_router
+from app.risk.routes import router as risk_router
 from app.security.passwords import PasswordHasher
 from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
@@ -39,6 +40,7 @@ ROUTERS = (
     incidents_router,
     chronology_router,
     keys_router,
+    risk_router,
     organisations_router,
     grants_router,
     clients_router,

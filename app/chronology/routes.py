@@ -18,23 +18,34 @@ from app.diary.facts import load_facts
 from app.diary.filters import IncidentFilters, IncidentFiltersDep
 from app.errors import problem_responses
 from app.models import Account
+from app.risk import service as risk_service
+from app.risk.schemas import RiskScreening
 from app.security.actor import CurrentActor
 
 router = APIRouter(tags=["chronology"])
 
 
-def summarise(session: Session, key: DataKey, filters: IncidentFilters) -> Summary:
+class ChronologyOut(Summary):
+    """The course-of-conduct summary, with the account's S-DASH screenings."""
+
+    risk_screening: RiskScreening
+
+
+def summarise(session: Session, key: DataKey, filters: IncidentFilters) -> ChronologyOut:
     """The summary for the account whose data key this is (used by sharing views too)."""
     account = session.get(Account, key.account_id)
     jurisdiction = account.jurisdiction if account else "england_wales"
     incidents, subjects = load_facts(session, key, key.account_id, filters)
-    return build_summary(incidents, subjects, generated_at=utcnow(), jurisdiction=jurisdiction)
+    summary = build_summary(incidents, subjects, generated_at=utcnow(), jurisdiction=jurisdiction)
+    screening = risk_service.screening(session, key, incidents, subjects)
+    # Both parts are validated models already: combine without validating 10,000 entries again.
+    return ChronologyOut.model_construct(**dict(summary), risk_screening=screening)
 
 
 @router.get(
     "/v1/chronology",
     operation_id="chronology_get",
-    response_model=Summary,
+    response_model=ChronologyOut,
     responses=problem_responses(401, 422),
 )
 def get_chronology(

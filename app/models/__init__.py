@@ -14,6 +14,7 @@ from app.models.accounts import (
 from app.models.audit import AuditEvent
 from app.models.diary import Incident, IncidentRevision, Subject, SubjectRevision
 from app.models.integrity import ChainEvent, ChainHead
+from app.models.risk import RiskAssessment
 from app.models.sharing import (
     CaseworkerNote,
     ConsentGrant,
@@ -42,6 +43,7 @@ __all__ = [
     "OrganisationMember",
     "RateLimitBucket",
     "RefreshToken",
+    "RiskAssessment",
     "SecurityEvent",
     "Subject",
     "SubjectRevision",
