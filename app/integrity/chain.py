@@ -36,6 +36,9 @@ SUBJECT_AMENDED = "subject.amended"
 SUBJECT_WITHDRAWN = "subject.withdrawn"
 EVIDENCE_ADDED = "evidence.added"
 EVIDENCE_DELETED = "evidence.deleted"
+# A caseworker's note on the victim's diary (with consent): separate from the victim's own
+# entries, but in the same chain so it cannot be slipped in or removed unnoticed.
+NOTE_CREATED = "note.created"
 
 EVENT_KINDS = frozenset(
     {
@@ -47,6 +50,7 @@ EVENT_KINDS = frozenset(
         SUBJECT_WITHDRAWN,
         EVIDENCE_ADDED,
         EVIDENCE_DELETED,
+        NOTE_CREATED,
     }
 )
 

@@ -20,6 +20,8 @@ from app.audit import record as audit
 from app.context import AppContext
 from app.crypto.fields import DataKey, decrypt_field, encrypt_field
 from app.db import utcnow
+from app.integrity.canonical import content_commitment
+from app.integrity.chain import NOTE_CREATED, append_event
 from app.models import CaseworkerNote, ConsentGrant, LinkCode
 from app.security.client import ClientFacts
 from app.sharing import schemas
@@ -109,18 +111,21 @@ def chain_note_created(
     salt: bytes,
     content: dict[str, str],
 ) -> None:
-    """TODO(chain): append `note.created` to the client's hash chain.
+    """Append `note.created` to the client's hash chain, committing to the note's content.
 
-    Not yet possible: app.integrity.chain.append_event accepts only the diary's own event kinds
-    (EVENT_KINDS has no `note.created`), and the chain verifier would have to be told that notes
-    carry no revisions to check. Once it does, this becomes:
-
-        append_event(session, access.account_id, "note.created", note.id, 1, None,
-                     content_commitment(salt, content), recorded_at=note.created_at)
-
-    with `content_commitment` from app.integrity.canonical; the salt is already sealed in the
-    note, so notes written before then can be listed in an export but were never chained.
+    The salt is sealed inside the note, so an export can let an outsider recompute the
+    commitment; a guesser without it cannot confirm a note's text from the chain.
     """
+    append_event(
+        session,
+        access.account_id,
+        NOTE_CREATED,
+        note.id,
+        1,
+        None,
+        content_commitment(salt, content),
+        recorded_at=note.created_at,
+    )
 
 
 def create_note(

@@ -43,9 +43,19 @@ def test_a_note_reaches_the_victim_and_is_stored_sealed(
 def test_notes_are_not_diary_entries(client: TestClient, world: World, alice: User) -> None:
     made = grant(client, alice, link_code(client, world.caseworker))
     _note(client, world, made["id"], "A caseworker's words, not the victim's.")
-    incidents = client.get("/v1/incidents", headers=alice.auth)
-    if incidents.status_code == 200:  # the diary's list, where it exists
-        assert incidents.json()["items"] == []
+    assert client.get("/v1/incidents", headers=alice.auth).json()["items"] == []
+
+
+def test_a_note_is_chained_into_the_victims_diary(
+    client: TestClient, world: World, alice: User
+) -> None:
+    made = grant(client, alice, link_code(client, world.caseworker))
+    before = client.get("/v1/diary/integrity", headers=alice.auth).json()
+    _note(client, world, made["id"], "Chained, so it cannot be slipped in or taken out.")
+    after = client.get("/v1/diary/integrity", headers=alice.auth).json()
+    assert after["ok"] is True
+    assert after["length"] == before["length"] + 1
+    assert after["head"] != before["head"]
 
 
 def test_the_victim_keeps_notes_after_revoking(
