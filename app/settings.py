@@ -5,6 +5,7 @@ Invalid settings stop the process with a clear message rather than failing on th
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -35,7 +36,10 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = False
 
     max_json_body_bytes: int = Field(1024 * 1024, ge=1024)
-    password_hash_concurrency: int = Field(2, ge=1, le=64)
+    # argon2 takes a whole core per hash: leave one core for everything else.
+    password_hash_concurrency: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) - 1), ge=1, le=64
+    )
     argon2_time_cost: int = Field(2, ge=2)
     argon2_memory_kib: int = Field(19456, ge=19456)
     argon2_parallelism: int = Field(1, ge=1)
