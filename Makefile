@@ -19,9 +19,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 # Tools the tests call as an officer would (pdftotext, pdfsig, openssl, sha256sum) and the PDF font.
-SYSTEM_TOOLS := /usr/bin/pdftotext /usr/bin/pdfsig /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+# Chromium drives the share viewer's browser test (Playwright with Debian's browser, never a download).
+SYSTEM_TOOLS := /usr/bin/pdftotext /usr/bin/pdfsig /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
+	/usr/bin/chromium
 $(SYSTEM_TOOLS):
-	apt-get update -qq && apt-get install -y -qq poppler-utils fonts-dejavu-core openssl >/dev/null
+	apt-get update -qq && apt-get install -y -qq poppler-utils fonts-dejavu-core openssl chromium \
+		>/dev/null
 
 install: $(VENV)/.installed | $(SYSTEM_TOOLS)
 

@@ -113,6 +113,23 @@ def write_session(factory: sessionmaker[Session]) -> Session:
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _writes(request: Request) -> bool:
+    return request.method not in _SAFE_METHODS or bool(request.scope.get("chronicle.writes"))
+
+
+def records_reads(request: Request) -> None:
+    """For routes that write while reading (an audit row for every view by someone else).
+
+    They get a write transaction from the start: a read transaction that later writes can
+    fail at once on SQLite when another writer committed in between.
+    """
+    request.scope["chronicle.writes"] = True
+
+
+# Route (or router) dependency: `dependencies=[RecordsReads]`; runs before the session opens.
+RecordsReads: Any = Depends(records_reads)
+
+
 async def _writer_turn(request: Request) -> AsyncIterator[None]:
     """On SQLite, a writing request waits for its turn here, on the event loop.
 
@@ -121,6 +138,8 @@ async def _writer_turn(request: Request) -> AsyncIterator[None]:
     (they would hold every writer up for the length of a hash); they meet the in-thread gate.
     """
     lock: anyio.Lock | None = request.app.state.sqlite_writer_turn
+    # Reads that record an audit row skip the turn too: a viewer's PDF download commits its
+    # audit row early and then renders for seconds, and must not hold every writer up.
     if lock is None or request.method in _SAFE_METHODS or request.scope.get("hashes_password"):
         yield
         return
@@ -132,7 +151,7 @@ def get_session(
     request: Request, _turn: Annotated[None, Depends(_writer_turn, scope="function")]
 ) -> Iterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    session = factory() if request.method in _SAFE_METHODS else write_session(factory)
+    session = write_session(factory) if _writes(request) else factory()
     try:
         yield session
         session.commit()

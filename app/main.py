@@ -27,9 +27,12 @@ from app.risk.routes import router as risk_router
 from app.security.passwords import PasswordHasher
 from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
+from app.sharing.client_data_routes import router as client_data_router
 from app.sharing.client_routes import router as clients_router
 from app.sharing.grant_routes import router as grants_router
 from app.sharing.organisation_routes import router as organisations_router
+from app.sharing.share_routes import router as shares_router
+from app.sharing.viewer_routes import router as viewer_router
 
 ROUTERS = (
     ops_router,
@@ -44,6 +47,9 @@ ROUTERS = (
     organisations_router,
     grants_router,
     clients_router,
+    client_data_router,
+    shares_router,
+    viewer_router,
     audit_router,
 )
 

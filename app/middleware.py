@@ -238,6 +238,14 @@ def _security_headers(headers: MutableHeaders, scope: Scope, request_id: str, hs
     path: str = scope["path"]
     if not path.startswith("/s/"):
         headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    else:
+        # The share viewer sets its own policy (app.sharing.viewer_pages); anything else
+        # answered under /s/ (a 405, say) still gets a strict one and stays out of search engines.
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        )
+        headers.setdefault("X-Robots-Tag", "noindex, nofollow")
     if hsts:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     content_type = headers.get("content-type")

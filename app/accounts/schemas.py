@@ -62,6 +62,7 @@ class MePatch(Input):
 class PasswordChangeIn(Input):
     current_password: Password
     new_password: Password
+    totp_code: TotpCode | None = Field(None, description="Required when 2FA is on.")
 
 
 class ReauthIn(Input):

@@ -163,7 +163,7 @@ def change_password(
     facts: ClientFacts,
 ) -> None:
     account = get_account(session, actor)
-    verify_password_for(ctx, session, account, body.current_password, None)
+    verify_password_for(ctx, session, account, body.current_password, body.totp_code)
     key = actor_key(ctx.keyring, actor)
     _check_password(body.new_password, _open(key, account.id, "username", account.username_enc))
     account.password_hash = ctx.hasher.hash(body.new_password)

@@ -37,6 +37,7 @@ NOTE_CREATED = "note.created"
 NOTES_VIEWED = "notes.viewed"
 CHRONOLOGY_VIEWED = "chronology.viewed"
 INCIDENTS_VIEWED = "incidents.viewed"
+INCIDENT_DRAFTED = "incident.drafted"
 EVIDENCE_VIEWED = "evidence.viewed"
 EVIDENCE_DOWNLOADED = "evidence.downloaded"
 SHARE_CREATED = "share.created"
@@ -56,6 +57,7 @@ ACTIONS = frozenset(
         NOTES_VIEWED,
         CHRONOLOGY_VIEWED,
         INCIDENTS_VIEWED,
+        INCIDENT_DRAFTED,
         EVIDENCE_VIEWED,
         EVIDENCE_DOWNLOADED,
         SHARE_CREATED,

@@ -18,10 +18,13 @@ from app.models.risk import RiskAssessment
 from app.models.sharing import (
     CaseworkerNote,
     ConsentGrant,
+    IncidentDraft,
     Invitation,
     LinkCode,
     Organisation,
     OrganisationMember,
+    ShareLink,
+    ShareViewerSession,
 )
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "ChainHead",
     "ConsentGrant",
     "Incident",
+    "IncidentDraft",
     "IncidentRevision",
     "Invitation",
     "LinkCode",
@@ -45,6 +49,8 @@ __all__ = [
     "RefreshToken",
     "RiskAssessment",
     "SecurityEvent",
+    "ShareLink",
+    "ShareViewerSession",
     "Subject",
     "SubjectRevision",
     "TrustedDevice",

@@ -1,4 +1,4 @@
-"""Organisations, their members and invitations, link codes, consent grants, caseworker notes.
+"""Organisations, members, invitations, link codes, consent grants, caseworker notes, shares.
 
 What stays plain here is what the server must look up or show to people who are not the
 victim: organisation names and kinds, staff display names (professional identities, not victim
@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Uuid
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -120,4 +120,76 @@ class CaseworkerNote(Base):
         ForeignKey("consent_grants.id", ondelete="SET NULL"), index=True
     )
     content_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShareLink(Base):
+    """A link a victim gives an officer: a bearer token (stored only as an HMAC), a scope, an
+    expiry, and optionally a passcode (stored only as an argon2id hash).
+
+    The recipient (officer's name, force, crime reference) is the victim's content and is
+    sealed under the victim's data key, bound to this row. The scope stays plain: dates and
+    subject ids are what the viewer filters the diary on (subject ids as `|a|b|` tags, as the
+    diary keeps them).
+    """
+
+    __tablename__ = "share_links"
+    __table_args__ = (Index("ix_share_links_account_created", "account_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    recipient_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    scope_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scope_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    subject_ids: Mapped[str] = mapped_column(Text, default="")
+    include_evidence: Mapped[bool] = mapped_column(default=False)
+    passcode_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ShareViewerSession(Base):
+    """Proof, for a short while, that a browser entered a share's passcode.
+
+    The cookie holds a random value; only its HMAC is stored. It dies with its share.
+    """
+
+    __tablename__ = "share_viewer_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    share_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("share_links.id", ondelete="CASCADE"), index=True
+    )
+    session_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IncidentDraft(Base):
+    """Marks a diary entry as drafted by a caseworker on the victim's behalf.
+
+    The entry itself is an ordinary incident in the victim's diary and chain; `revision` is the
+    revision the caseworker wrote (later revisions are the victim's own). The mark points at
+    the caseworker note that announced the draft to the victim: that note names the author and
+    the incident, is sealed under the victim's key and is committed to the victim's chain, so
+    the attribution cannot be quietly removed or forged.
+    """
+
+    __tablename__ = "incident_drafts"
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("consent_grants.id", ondelete="SET NULL"), index=True
+    )
+    note_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("caseworker_notes.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

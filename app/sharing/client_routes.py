@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from app.context import CtxDep
-from app.db import SessionDep
+from app.db import RecordsReads, SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
@@ -17,7 +17,7 @@ from app.sharing import clients, grants, schemas
 from app.sharing.access import AssistClient, SummaryClient
 from app.sharing.deps import Caseworker
 
-router = APIRouter(tags=["clients"])
+router = APIRouter(tags=["clients"], dependencies=[RecordsReads])
 
 
 @router.post(

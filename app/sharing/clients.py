@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -128,9 +129,14 @@ def chain_note_created(
     )
 
 
-def create_note(
-    session: Session, access: ClientAccess, body: schemas.NoteIn, facts: ClientFacts
-) -> schemas.NoteOut:
+def add_note(
+    session: Session, access: ClientAccess, text: str, extra: Mapping[str, str] | None = None
+) -> CaseworkerNote:
+    """Seal a note into the client's record and commit it to their chain.
+
+    `extra` adds facts to the sealed (and committed) content, such as the incident a drafted
+    entry note is about; the note's text says the same for people.
+    """
     caseworker = access.caseworker
     note = CaseworkerNote(
         id=uuid.uuid4(),
@@ -139,17 +145,31 @@ def create_note(
         created_at=utcnow(),
     )
     content = {
+        **(extra or {}),
         "author": caseworker.display_name or "",
         "organisation": caseworker.organisation_name or "",
-        "text": body.text,
+        "text": text,
     }
     salt = os.urandom(SALT_BYTES)
     note.content_enc = _seal_note(access.key, note.id, salt, content)
     session.add(note)
     session.flush()
     chain_note_created(session, access, note, salt, content)
+    return note
+
+
+def create_note(
+    session: Session, access: ClientAccess, body: schemas.NoteIn, facts: ClientFacts
+) -> schemas.NoteOut:
+    note = add_note(session, access, body.text)
     access.audit(session, audit.NOTE_CREATED, object_type="note", object_id=note.id, facts=facts)
     return _note_out(access.key, note)
+
+
+def note_author(key: DataKey, note: CaseworkerNote) -> tuple[str, str]:
+    """(author, organisation) as the note recorded them when it was written."""
+    out = _note_out(key, note)
+    return out.author, out.organisation
 
 
 def _notes_page(

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.main import ROUTERS
 from tests.conftest import User
+from tests.diary.support import incident_body
 from tests.sharing.support import World, assert_problem, grant, in_days, link_code
 
 SHARING_PREFIXES = (
@@ -39,6 +40,11 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/clients/{client_id}"): (401, 403, 200, 404, 403, 403),
     ("POST", "/v1/clients/{client_id}/notes"): (401, 403, 201, 404, 403, 403),
     ("GET", "/v1/clients/{client_id}/notes"): (401, 403, 200, 404, 403, 403),
+    ("GET", "/v1/clients/{client_id}/chronology"): (401, 403, 200, 404, 403, 403),
+    ("GET", "/v1/clients/{client_id}/incidents"): (401, 403, 200, 404, 403, 403),
+    ("POST", "/v1/clients/{client_id}/incidents"): (401, 403, 201, 404, 403, 403),
+    # An incident id the client does not have: 404 alike for everyone who gets that far.
+    ("GET", "/v1/clients/{client_id}/incidents/{incident_id}"): (401, 403, 404, 404, 403, 403),
     ("GET", "/v1/audit"): (401, 200, 403, 403, 403, 403),
 }
 
@@ -54,6 +60,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/caseworker/link-codes"): {},
     ("POST", "/v1/grants"): {"link_code": "AAAA-AAAA", "scope": "diary", "expires_at": "X"},
     ("POST", "/v1/clients/{client_id}/notes"): {"text": "hello"},
+    ("POST", "/v1/clients/{client_id}/incidents"): incident_body(),
 }
 
 
@@ -89,7 +96,10 @@ def test_authorization_matrix(
         if "_id}" in template.replace("{organisation_id}", ""):  # a fresh grant for each caller
             grant_id = grant(client, alice, link_code(client, world.caseworker))["id"]
         path = template.format(
-            organisation_id=world.org["id"], grant_id=grant_id, client_id=grant_id
+            organisation_id=world.org["id"],
+            grant_id=grant_id,
+            client_id=grant_id,
+            incident_id=uuid.uuid4(),
         )
         body = dict(BODIES.get(operation, {}))
         if operation == ("POST", "/v1/organisations"):

@@ -1,0 +1,83 @@
+"""What a caseworker reads of a client's diary, within the client's consent.
+
+Every function takes a `ClientAccess` (from app.sharing.access, re-checked on every request)
+and reads with the client's data key through the diary's own services, so the caseworker sees
+exactly what the client would, and nothing of any other account. Each read is written to the
+client's audit trail in the same transaction, before the response is built.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from app.audit import record as audit
+from app.chronology.routes import ChronologyOut, summarise
+from app.diary.filters import IncidentFilters
+from app.diary.incidents import service as incidents
+from app.security.client import ClientFacts
+from app.sharing import drafts
+from app.sharing.access import ClientAccess
+from app.sharing.share_schemas import ClientIncidentOut, ClientIncidentPage
+
+
+def _filter_details(filters: IncidentFilters) -> dict[str, str]:
+    details = {}
+    if filters.occurred_from is not None:
+        details["from"] = filters.occurred_from.isoformat()
+    if filters.occurred_to is not None:
+        details["to"] = filters.occurred_to.isoformat()
+    if filters.subject_ids:
+        details["subjects"] = str(len(filters.subject_ids))
+    if filters.behaviours:
+        details["behaviours"] = ",".join(filters.behaviours)
+    return details
+
+
+def chronology(
+    session: Session, access: ClientAccess, filters: IncidentFilters, facts: ClientFacts
+) -> ChronologyOut:
+    access.audit(
+        session,
+        audit.CHRONOLOGY_VIEWED,
+        object_type="grant",
+        object_id=access.client_id,
+        facts=facts,
+        details=_filter_details(filters),
+    )
+    return summarise(session, access.key, filters)
+
+
+def list_incidents(
+    session: Session,
+    access: ClientAccess,
+    filters: IncidentFilters,
+    limit: int,
+    cursor: str | None,
+    facts: ClientFacts,
+) -> ClientIncidentPage:
+    page = incidents.list_incidents(session, access.key, filters, limit, cursor)
+    access.audit(
+        session,
+        audit.INCIDENTS_VIEWED,
+        object_type="grant",
+        object_id=access.client_id,
+        facts=facts,
+        details={**_filter_details(filters), "count": str(len(page.items))},
+    )
+    marks = drafts.marks(session, access.key, [item.id for item in page.items])
+    return ClientIncidentPage(
+        items=[drafts.with_mark(item, marks) for item in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+def get_incident(
+    session: Session, access: ClientAccess, incident_id: uuid.UUID, facts: ClientFacts
+) -> ClientIncidentOut:
+    out = incidents.get_view(session, access.key, incident_id)
+    access.audit(
+        session, audit.INCIDENTS_VIEWED, object_type="incident", object_id=incident_id, facts=facts
+    )
+    return drafts.with_mark(out, drafts.marks(session, access.key, [incident_id]))

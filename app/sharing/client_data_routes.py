@@ -1,0 +1,138 @@
+"""A caseworker's reads (and drafts) of a client's diary, and the client's list of drafts.
+
+Scopes, from app.sharing.access: `summary` reads the chronology; `diary` also reads the
+incidents; `assist` also drafts incidents on the client's behalf.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+
+from app.accounts.keys import actor_key
+from app.chronology.routes import ChronologyOut
+from app.context import CtxDep
+from app.db import RecordsReads, SessionDep
+from app.diary.filters import IncidentFiltersDep
+from app.diary.incidents.schemas import IncidentCreate
+from app.errors import problem_responses
+from app.pagination import Cursor, Limit
+from app.security.client import client_facts
+from app.sharing import client_data, drafts
+from app.sharing.access import AssistClient, DiaryClient, SummaryClient
+from app.sharing.deps import VictimActor
+from app.sharing.share_schemas import ClientIncidentOut, ClientIncidentPage, DraftPage
+
+router = APIRouter(tags=["clients"], dependencies=[RecordsReads])
+
+_REPLAY: dict[int | str, dict[str, Any]] = {
+    200: {"model": ClientIncidentOut, "description": "A repeated create: the entry as it is."}
+}
+
+
+@router.get(
+    "/v1/clients/{client_id}/chronology",
+    operation_id="clients_chronology_get",
+    response_model=ChronologyOut,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_client_chronology(
+    access: SummaryClient,
+    request: Request,
+    session: SessionDep,
+    ctx: CtxDep,
+    filters: IncidentFiltersDep,
+) -> Response:
+    """The client's course-of-conduct summary (scope `summary` or wider); filters as
+    GET /v1/incidents. Recorded in the client's audit trail as `chronology.viewed`."""
+    facts = client_facts(request, ctx.settings)
+    summary = client_data.chronology(session, access, filters, facts)
+    return Response(summary.model_dump_json(), media_type="application/json")
+
+
+@router.get(
+    "/v1/clients/{client_id}/incidents",
+    operation_id="clients_incidents_list",
+    response_model=ClientIncidentPage,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_client_incidents(
+    access: DiaryClient,
+    request: Request,
+    session: SessionDep,
+    ctx: CtxDep,
+    filters: IncidentFiltersDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> ClientIncidentPage:
+    """The client's live incidents (scope `diary` or wider), in diary order; entries drafted
+    by a caseworker say so in `drafted_by`. Recorded as `incidents.viewed`."""
+    facts = client_facts(request, ctx.settings)
+    return client_data.list_incidents(session, access, filters, limit, cursor, facts)
+
+
+@router.get(
+    "/v1/clients/{client_id}/incidents/{incident_id}",
+    operation_id="clients_incidents_get",
+    response_model=ClientIncidentOut,
+    responses=problem_responses(401, 403, 404, 410, 422),
+)
+def get_client_incident(
+    access: DiaryClient,
+    incident_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    ctx: CtxDep,
+) -> ClientIncidentOut:
+    """One of the client's incidents (scope `diary` or wider). Recorded as `incidents.viewed`."""
+    facts = client_facts(request, ctx.settings)
+    return client_data.get_incident(session, access, incident_id, facts)
+
+
+@router.post(
+    "/v1/clients/{client_id}/incidents",
+    operation_id="clients_incidents_create",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClientIncidentOut,
+    responses={**_REPLAY, **problem_responses(401, 403, 404, 409, 410, 413, 422)},
+)
+def draft_client_incident(
+    access: AssistClient,
+    body: IncidentCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    ctx: CtxDep,
+) -> ClientIncidentOut:
+    """Draft an incident in the client's diary on their behalf (scope `assist`).
+
+    It goes into the client's diary and hash chain like their own entries, marked as drafted
+    by you (`drafted_by`); the client is told by a caseworker note and may amend or withdraw
+    it. Recorded as `incident.drafted`. Sending the same `id` and content again returns it.
+    """
+    facts = client_facts(request, ctx.settings)
+    out, created = drafts.draft_incident(session, access, body, facts)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    response.headers["ETag"] = out.etag
+    return out
+
+
+@router.get(
+    "/v1/incident-drafts",
+    operation_id="incident_drafts_list",
+    response_model=DraftPage,
+    responses=problem_responses(401, 403, 422),
+    tags=["incidents"],
+)
+def list_incident_drafts(
+    victim: VictimActor,
+    session: SessionDep,
+    ctx: CtxDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> DraftPage:
+    """Entries your caseworkers drafted in your diary, newest first, and whether you have
+    amended each since (until then the words are theirs, and shares say so)."""
+    return drafts.list_drafts(session, actor_key(ctx.keyring, victim), limit, cursor)

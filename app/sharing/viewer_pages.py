@@ -1,0 +1,263 @@
+"""The viewer's HTML: Jinja2 templates rendered on the server, and the headers they go out with.
+
+No JavaScript, no external resources: one inline stylesheet, allowed by its SHA-256 in the
+Content-Security-Policy (so no 'unsafe-inline'), and charts drawn as inline SVG. Every
+response from /s/ carries the same strict headers: no caching, no referrer (the token is in
+the URL), not for search engines, no framing. Text is autoescaped: whatever the victim wrote
+is shown as text, never as markup.
+
+A page for a link that is unknown, withdrawn or expired is a short HTML page; a client that
+asks only for JSON (a script, not a browser) gets the same answer as problem+json.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from app.chronology.schemas import TimelineEntry
+from app.errors import problem
+from app.sharing import drafts
+from app.sharing.share_schemas import ShareScope
+from app.sharing.viewer_charts import frequency_chart, timeline_chart
+from app.sharing.viewer_content import SharedView
+
+_ENV = Environment(
+    loader=PackageLoader("app.sharing", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+CSS = resources.files("app.sharing").joinpath("templates/viewer.css").read_text()
+_CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+VIEWER_HEADERS: Mapping[str, str] = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Frame-Options": "DENY",
+}
+PRECISION_LABELS = {
+    "exact": "exact time",
+    "approximate": "approximate time",
+    "day": "day only",
+    "month": "month only",
+}
+
+_GONE: Mapping[str, tuple[int, str, list[str]]] = {
+    "unknown": (
+        404,
+        "This link is not available",
+        [
+            "The link may have been mistyped, or it was withdrawn by the person who shared it.",
+            "If you need the chronology, ask them, or the officer in charge, for a new link.",
+        ],
+    ),
+    "revoked": (
+        410,
+        "This link is not available",
+        [
+            "The link may have been mistyped, or it was withdrawn by the person who shared it.",
+            "If you need the chronology, ask them, or the officer in charge, for a new link.",
+        ],
+    ),
+    "expired": (
+        410,
+        "This link has expired",
+        [
+            "The person who shared this chronology set it to stop working after a while, and "
+            "that time has passed.",
+            "If you still need it, ask them for a new link. Copies you downloaded before stay "
+            "valid and can still be verified.",
+        ],
+    ),
+    "exhibit": (
+        404,
+        "No such exhibit",
+        ["This share has no exhibit with that number. Go back to the chronology for the list."],
+    ),
+}
+
+
+def _render(template: str, **context: Any) -> str:
+    return _ENV.get_template(template).render(css=Markup(CSS), **context)  # noqa: S704
+
+
+def html(body: str, status: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers={**VIEWER_HEADERS, **(headers or {})})
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "").lower()
+    return "json" in accept and "text/html" not in accept and "*/*" not in accept
+
+
+def gone_page(request: Request, kind: str) -> Response:
+    """The page for an unknown, revoked or expired link (or a missing exhibit)."""
+    status, heading, paragraphs = _GONE[kind]
+    if _wants_json(request):
+        type_ = "not-found" if status == 404 else "gone"
+        response = problem(status, type_, heading, paragraphs[0], request=request)
+        response.headers.update(VIEWER_HEADERS)
+        return response
+    return html(_render("message.html", heading=heading, paragraphs=paragraphs), status)
+
+
+def passcode_page(
+    request: Request,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    retry_after: int | None = None,
+) -> Response:
+    """The passcode form (again, with `error`, after a wrong or throttled attempt)."""
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    if error is not None and _wants_json(request):
+        type_ = "too-many-requests" if status == 429 else "unauthorized"
+        response = problem(status, type_, "Passcode refused", error, request=request)
+        response.headers.update({**VIEWER_HEADERS, **headers})
+        return response
+    body = _render("passcode.html", action=request.url.path, error=error)
+    return html(body, status, headers)
+
+
+def _time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _when(entry: TimelineEntry) -> str:
+    moment = entry.occurred_at
+    shown = {
+        "month": f"{moment:%B %Y}",
+        "day": f"{moment:%Y-%m-%d}",
+        "approximate": "about " + _time(moment),
+    }.get(entry.precision, _time(moment))
+    text = f"{shown} ({PRECISION_LABELS.get(entry.precision, entry.precision)})"
+    if entry.ended_at is not None:
+        text += f", until {_time(entry.ended_at)}"
+    return text
+
+
+def _effect(entry: TimelineEntry) -> str:
+    parts = []
+    if entry.fear_of_violence:
+        parts.append("Feared violence.")
+    if entry.alarm_or_distress:
+        parts.append("Alarm or distress.")
+    if entry.daily_life_changes:
+        parts.append("Changed: " + ", ".join(c.label for c in entry.daily_life_changes) + ".")
+    return " ".join(parts) or "None recorded."
+
+
+def _row(number: int, entry: TimelineEntry, view: SharedView) -> dict[str, Any]:
+    mark = view.marks.get(entry.incident_id)
+    who = ", ".join(s.label for s in entry.subjects) or "not identified"
+    if entry.via_third_party:
+        who += " (through another person)"
+    channel = " · ".join(
+        part for part in (entry.channel.label if entry.channel else None, entry.platform) if part
+    )
+    recorded = _time(entry.recorded_at) + (
+        ", at the time"
+        if entry.recorded_contemporaneously
+        else f", later ({entry.recorded_after_days:g} days after)"
+    )
+    police = "Reported" if entry.reported_to_police else "Not reported"
+    if entry.police_references:
+        police += ": " + ", ".join(entry.police_references)
+    return {
+        "number": number,
+        "when": _when(entry),
+        "recorded": recorded,
+        "mark": drafts.drafted_label(mark) if mark else None,
+        "behaviours": ", ".join(b.label for b in entry.behaviours) or "No behaviour recorded",
+        "who": who,
+        "channel": channel,
+        "location": entry.location,
+        "description": entry.description,
+        "witnesses": entry.witnesses,
+        "evidence": entry.evidence_count,
+        "effect": _effect(entry),
+        "police": police,
+    }
+
+
+def _scope_text(scope: ShareScope, subject_labels: dict[str, str]) -> str:
+    if scope.occurred_from and scope.occurred_to:
+        period = f"incidents from {_time(scope.occurred_from)} to before {_time(scope.occurred_to)}"
+    elif scope.occurred_from:
+        period = f"incidents from {_time(scope.occurred_from)}"
+    elif scope.occurred_to:
+        period = f"incidents before {_time(scope.occurred_to)}"
+    else:
+        period = "every incident in the diary"
+    if scope.subject_ids:
+        names = [
+            subject_labels.get(str(s), "a person named in the diary") for s in scope.subject_ids
+        ]
+        period += " involving " + ", ".join(dict.fromkeys(names))
+    evidence = "with evidence files" if scope.include_evidence else "without evidence files"
+    return f"{period}, {evidence}."
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    value = float(size)
+    for unit in ("KB", "MB"):
+        value /= 1024
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+    return f"{value / 1024:.1f} GB"
+
+
+def viewer_page(view: SharedView, base_path: str) -> HTMLResponse:
+    summary = view.summary
+    numbers = {str(entry.incident_id): n for n, entry in enumerate(summary.timeline, start=1)}
+    labels = {str(s.subject_id): s.label for s in summary.subjects if s.subject_id is not None}
+    four = [summary.four.fixated, summary.four.obsessive, summary.four.unwanted]
+    exhibits = [
+        {
+            "number": e.number,
+            "caption": e.caption,
+            "file_name": e.bundle_path.rpartition("/")[2],
+            "size": _size(e.size),
+            "sha256": e.sha256,
+            "received": _time(e.received_at),
+            "url": f"{base_path}/exhibits/{e.number}",
+        }
+        for e in view.exhibits
+    ]
+    body = _render(
+        "viewer.html",
+        summary=summary,
+        recipient=view.opened.recipient,
+        expires_at=_time(view.opened.share.expires_at),
+        generated_at=_time(summary.generated_at),
+        scope_text=_scope_text(view.scope, labels),
+        numbers=numbers,
+        four=[*four, summary.four.repeated],
+        charts=[frequency_chart(summary), timeline_chart(summary, numbers)],
+        rows=[_row(n, entry, view) for n, entry in enumerate(summary.timeline, start=1)],
+        show_exhibits=view.scope.include_evidence,
+        exhibits=exhibits,
+        chain_head=view.chain_head,
+        pdf_url=f"{base_path}/chronology.pdf",
+        bundle_url=f"{base_path}/bundle.zip",
+        keys_url="/v1/keys",
+    )
+    return html(body)
