@@ -179,10 +179,17 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 def _allowed_methods(request: Request) -> list[str]:
     """Every method any route offers for this path (Starlette names only the first route's)."""
     path = request.scope["path"]
+    matches = [
+        (pattern, route_methods)
+        for pattern, route_methods in request.app.state.route_methods
+        if pattern.match(path)
+    ]
+    # A literal path (`/v1/sessions/revoke-all`) is its own resource: the templated route it
+    # also matches (`/v1/sessions/{session_id}`) names another one, so its methods do not count.
+    literal = [m for pattern, m in matches if pattern.groups == 0]
     methods: set[str] = set()
-    for pattern, route_methods in request.app.state.route_methods:
-        if pattern.match(path):
-            methods |= route_methods
+    for route_methods in literal or [m for _, m in matches]:
+        methods |= route_methods
     return sorted(methods)
 
 

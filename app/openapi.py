@@ -11,7 +11,11 @@ import json
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from app.security.actor import current_actor
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -38,6 +42,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_BODY_ERRORS = {
+    "400": "The body is not valid JSON",
+    "413": "Request body too large",
+    "415": "Unsupported media type",
+}
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -55,12 +64,31 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     doc["components"]["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "Access token"}
     }
+    bearer_operations = {
+        context.original_route.operation_id
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+        and _needs_actor(context.original_route.dependant)
+    }
     for path_item in doc.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
             if "422" in responses:
                 responses["422"] = {"description": "Invalid request", "content": _PROBLEM}
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                # Answered before the route runs (app.middleware, the JSON parser), so no
+                # route declares them: a body that is not JSON, too large, or another type.
+                for status, description in _BODY_ERRORS.items():
+                    responses.setdefault(status, {"description": description, "content": _PROBLEM})
+            if operation.get("operationId") in bearer_operations:
+                # Clients and fuzzers learn from this which operations refuse anonymous callers.
+                operation["security"] = [{"bearer": []}]
     return doc
+
+
+def _needs_actor(dependant: Dependant) -> bool:
+    """Whether the route resolves the current actor anywhere in its dependency tree."""
+    return any(d.call is current_actor or _needs_actor(d) for d in dependant.dependencies)
 
 
 def install_openapi(app: FastAPI) -> None:

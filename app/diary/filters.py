@@ -14,11 +14,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.diary.types import BehaviourCode
+from app.diary.types import BehaviourCode, IsoDatetime
 from app.errors import Unprocessable
 from app.models import Incident, IncidentRevision
 
@@ -34,11 +33,11 @@ class IncidentFilters:
 
 def incident_filters(
     occurred_from: Annotated[
-        AwareDatetime | None,
+        IsoDatetime | None,
         Query(alias="from", description="Occurred at or after (timezone required)."),
     ] = None,
     occurred_to: Annotated[
-        AwareDatetime | None, Query(alias="to", description="Occurred before (exclusive).")
+        IsoDatetime | None, Query(alias="to", description="Occurred before (exclusive).")
     ] = None,
     subject_id: Annotated[
         list[uuid.UUID] | None, Query(max_length=20, description="Any of these subjects.")

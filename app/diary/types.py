@@ -7,12 +7,13 @@ surrogate) is refused, because it cannot be stored as UTF-8 or hashed canonicall
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, Field, JsonValue
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, JsonValue, Strict
 
 from app.diary.taxonomy import (
     BEHAVIOUR_CODES,
@@ -47,6 +48,18 @@ def _past_or_near(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+_ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    """Times arrive as ISO 8601 strings: a number (or "0.5") is not read as a Unix time."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE_START.match(value):
+        raise ValueError("must be an ISO 8601 date or date-time string")
+    return value
+
+
 def _sane_date(value: date) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise ValueError("must be between 1900 and 2200")
@@ -74,8 +87,11 @@ Line = Annotated[str, Field(min_length=1, max_length=500), _Unicode]
 Text = Annotated[str, Field(max_length=5000), _Unicode]
 Narrative = Annotated[str, Field(max_length=20_000), _Unicode]
 
-When = Annotated[AwareDatetime, AfterValidator(_past_or_near)]
-Day = Annotated[date, AfterValidator(_sane_date)]
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+When = Annotated[IsoDatetime, AfterValidator(_past_or_near)]
+Day = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_sane_date)]
+# JSON true/false only: "yes", 1 or "0" are not quietly taken for a yes or a no.
+Flag = Annotated[bool, Strict()]
 
 
 def _enum(codes: frozenset[str]) -> Any:

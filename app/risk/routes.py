@@ -53,7 +53,7 @@ def list_assessments(
     "/v1/risk-assessments/suggestions",
     operation_id="risk_assessments_suggestions",
     response_model=schemas.SuggestionsOut,
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 404, 422),
 )
 def suggest_answers(
     actor: CurrentActor,

@@ -17,6 +17,7 @@ from app.db import utcnow
 from app.diary.access import get_subject
 from app.diary.facts import load_facts
 from app.diary.filters import IncidentFilters
+from app.errors import NotFound
 from app.models import RiskAssessment
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 from app.risk import schemas
@@ -104,6 +105,9 @@ def suggestions(
     subjects: Sequence[SubjectFacts],
     subject_id: uuid.UUID | None = None,
 ) -> schemas.SuggestionsOut:
+    if subject_id is not None and subject_id not in {s.id for s in subjects}:
+        # Another account's subject is as unknown as one that never existed.
+        raise NotFound("Subject not found.")
     return schemas.SuggestionsOut(
         questions=list(SDASH_QUESTIONS),
         suggestions=suggest_sdash_answers(

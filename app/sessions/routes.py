@@ -67,7 +67,7 @@ def list_sessions(actor: CurrentActor, session: SessionDep, ctx: CtxDep) -> sche
 
 
 @router.delete(
-    "/v1/sessions/{session_id}",
+    "/v1/sessions/{session_id:uuid}",
     operation_id="sessions_delete",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 404),

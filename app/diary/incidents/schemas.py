@@ -14,6 +14,7 @@ from app.diary.types import (
     Behaviours,
     ChannelCode,
     EvidenceIds,
+    Flag,
     ImpactCodes,
     Narrative,
     PrecisionCode,
@@ -28,15 +29,15 @@ from app.diary.types import (
 class Coordinates(Input):
     """WGS 84 degrees; kept to 7 decimal places (about 1 cm)."""
 
-    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False, strict=True)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False, strict=True)
 
 
 class Impact(Input):
     """The effect on the victim: what PHA 1997 s.4 and s.4A turn on."""
 
-    fear_of_violence: bool = False
-    alarm_or_distress: bool = False
+    fear_of_violence: Flag = False
+    alarm_or_distress: Flag = False
     daily_life_changes: ImpactCodes = []
     details: Text | None = None
 
@@ -55,8 +56,8 @@ class IncidentFields(Input):
     precision: PrecisionCode = "exact"
     subject_ids: SubjectIds = []
     behaviours: Behaviours = Field(description="Codes from GET /v1/taxonomy.")
-    via_third_party: bool = Field(False, description="Done through someone else (by proxy).")
-    recorded_contemporaneously: bool = Field(
+    via_third_party: Flag = Field(False, description="Done through someone else (by proxy).")
+    recorded_contemporaneously: Flag = Field(
         True, description="Written at the time, rather than later from memory."
     )
     channel: ChannelCode | None = None
@@ -66,7 +67,7 @@ class IncidentFields(Input):
     description: Narrative = Field("", description="What happened, in the victim's words.")
     impact: Impact = Field(default_factory=Impact)
     witnesses: Text | None = None
-    reported_to_police: bool = False
+    reported_to_police: Flag = False
     police: Police = Field(default_factory=Police)
     evidence_ids: EvidenceIds = []
 
@@ -91,8 +92,8 @@ class IncidentPatch(Input):
     precision: PrecisionCode | None = None
     subject_ids: SubjectIds | None = None
     behaviours: Behaviours | None = None
-    via_third_party: bool | None = None
-    recorded_contemporaneously: bool | None = None
+    via_third_party: Flag | None = None
+    recorded_contemporaneously: Flag | None = None
     channel: ChannelCode | None = None
     platform: ShortText | None = None
     location: Text | None = None
@@ -100,7 +101,7 @@ class IncidentPatch(Input):
     description: Narrative | None = None
     impact: Impact | None = None
     witnesses: Text | None = None
-    reported_to_police: bool | None = None
+    reported_to_police: Flag | None = None
     police: Police | None = None
     evidence_ids: EvidenceIds | None = None
 
