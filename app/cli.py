@@ -1,4 +1,5 @@
-"""Management commands: `python -m app.cli keys rotate|resume|status|retire`, `create-admin`.
+"""Management commands: `python -m app.cli keys rotate|resume|status|retire`, `create-admin`,
+`cleanup` (expired uploads and unreferenced evidence blobs; run it from cron, e.g. hourly).
 
 Each command reads the same settings as the server (DATABASE_URL, DATA_DIR, KEYRING_PATH).
 """
@@ -17,6 +18,7 @@ from app.context import AppContext
 from app.crypto import rotation
 from app.crypto.keyring import KeyRing, save_keyring
 from app.crypto.signing import rotate_signing_keys, signing_keys_path
+from app.evidence.cleanup import run_cleanup
 from app.exports import verify
 from app.main import build_context
 from app.security.client import ClientFacts
@@ -100,6 +102,17 @@ def create_admin(args: argparse.Namespace) -> int:
         return 0
 
 
+def cleanup(_args: argparse.Namespace) -> int:
+    with _ctx() as ctx:
+        report = run_cleanup(ctx)
+        print(
+            f"removed {report.expired_uploads} expired uploads, "
+            f"{report.finished_uploads} finished upload records, "
+            f"{report.deleted_blobs} blobs of deleted evidence, {report.orphans} orphaned blobs"
+        )
+        return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -122,6 +135,9 @@ def parser() -> argparse.ArgumentParser:
         "rotate-signing", help="new current export signing key; the old one stays published"
     ).set_defaults(func=keys_rotate_signing)
     verify.configure_parser(commands.add_parser("verify", help="verify an export bundle offline"))
+    commands.add_parser(
+        "cleanup", help="remove expired uploads and the blobs nothing refers to"
+    ).set_defaults(func=cleanup)
     admin = commands.add_parser("create-admin", help="create a service administrator")
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", help="prompted for when omitted")

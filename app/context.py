@@ -1,4 +1,4 @@
-"""What a running app holds for its lifetime: settings, engine, key ring, password hasher.
+"""What a running app holds for its lifetime: settings, engine, key ring, hasher, blob store.
 
 Built once in create_app and kept on app.state; routes get it through `CtxDep`.
 """
@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.blobs import BlobStore
 from app.crypto.keyring import KeyRing
 from app.security.passwords import PasswordHasher
 from app.settings import Settings
@@ -24,6 +25,7 @@ class AppContext:
     sessionmaker: sessionmaker[Session]
     keyring: KeyRing
     hasher: PasswordHasher
+    blobs: BlobStore
 
 
 def get_ctx(request: Request) -> AppContext:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -9,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from app.accounts.routes import router as accounts_router
 from app.audit.routes import router as audit_router
+from app.blobs import open_blob_store
 from app.chronology.routes import router as chronology_router
 from app.context import AppContext
 from app.crypto.keyring import load_keyring
@@ -18,6 +21,9 @@ from app.diary.incidents.routes import router as incidents_router
 from app.diary.routes import router as diary_router
 from app.diary.subjects.routes import router as subjects_router
 from app.errors import install_error_handlers
+from app.evidence.routes import router as evidence_router
+from app.evidence.tus_routes import options_router as uploads_options_router
+from app.evidence.tus_routes import router as uploads_router
 from app.exports.keys_routes import router as keys_router
 from app.logs import configure_logging
 from app.middleware import RequestContext
@@ -41,6 +47,9 @@ ROUTERS = (
     diary_router,
     subjects_router,
     incidents_router,
+    uploads_options_router,
+    uploads_router,
+    evidence_router,
     chronology_router,
     keys_router,
     risk_router,
@@ -54,8 +63,16 @@ ROUTERS = (
 )
 
 
-def body_limit_for(path: str) -> int | None:
+# The multipart form around a one-request upload's file: fields, part headers, boundaries.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+def body_limit_for(path: str, settings: Settings) -> int | None:
     """Routes that take more than a JSON body name their own limit; the rest get the default."""
+    if path.startswith("/v1/uploads/"):
+        return settings.max_upload_bytes  # each PATCH is held to its upload's length too
+    if path == "/v1/evidence":
+        return settings.max_multipart_bytes + FORM_OVERHEAD_BYTES
     return None
 
 
@@ -89,6 +106,7 @@ def build_context(settings: Settings) -> AppContext:
         sessionmaker=make_sessionmaker(engine),
         keyring=keyring,
         hasher=hasher,
+        blobs=open_blob_store(settings.blob_store, data_dir=settings.data_dir),
     )
 
 
@@ -140,14 +158,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Location",
                 "Upload-Offset",
                 "Upload-Length",
+                "Upload-Expires",
                 "Tus-Resumable",
+                "Tus-Version",
+                "Tus-Extension",
+                "Tus-Max-Size",
+                "Tus-Checksum-Algorithm",
                 "X-Request-ID",
             ],
         )
     app.add_middleware(
         RequestContext,
         max_body=settings.max_json_body_bytes,
-        body_limit_for=body_limit_for,
+        body_limit_for=partial(body_limit_for, settings=settings),
         takes_json=takes_json,
         hsts=settings.https_only,
     )

@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(19456, ge=19456)
     argon2_parallelism: int = Field(1, ge=1)
 
+    # Evidence: the largest file (tus), the largest one-request upload, each account's share
+    # of the blob store, how long an unfinished upload is kept, and how long one request may
+    # hold an upload without showing progress before another may take it over.
+    max_upload_bytes: int = Field(2 * 1024**3, ge=1024)
+    max_multipart_bytes: int = Field(25 * 1024**2, ge=1024)
+    account_quota_bytes: int = Field(10 * 1024**3, ge=1024)
+    upload_expiry_seconds: int = Field(24 * 3600, ge=60)
+    upload_lease_seconds: int = Field(60, ge=1, le=3600)
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")

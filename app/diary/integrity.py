@@ -1,8 +1,9 @@
 """GET /v1/diary/integrity: the account's chain re-verified against what is stored.
 
 Gathers every chain event, every incident and subject revision (decrypting each and recomputing
-its commitment) and every identity row, and hands them to the pure verifier
-(app.integrity.verify), which reports the first broken link by seq.
+its commitment), every evidence record (whose events commit to the file's SHA-256) and every
+identity row, and hands them to the pure verifier (app.integrity.verify), which reports the
+first broken link by seq.
 
 On PostgreSQL the account's chain head is read FOR SHARE first, so no append can commit while
 the rows are read and the check sees one consistent state; on SQLite the read transaction is
@@ -34,7 +35,15 @@ from app.integrity.verify import (
     VerifyResult,
     verify_chain,
 )
-from app.models import ChainEvent, ChainHead, Incident, IncidentRevision, Subject, SubjectRevision
+from app.models import (
+    ChainEvent,
+    ChainHead,
+    Evidence,
+    Incident,
+    IncidentRevision,
+    Subject,
+    SubjectRevision,
+)
 
 Revisions = dict[tuple[uuid.UUID, int], StoredRevision]
 Objects = dict[uuid.UUID, StoredObject]
@@ -155,6 +164,43 @@ def _gather_subjects(
         )
 
 
+def _gather_evidence(
+    session: Session, key: DataKey, revisions: Revisions, objects: Objects
+) -> None:
+    """Evidence rows: `evidence.added` (revision 1) and `evidence.deleted` (revision 2) must
+    record the file's SHA-256 and the row's own timestamps, at the seqs the row names."""
+    for row in session.scalars(select(Evidence).where(Evidence.account_id == key.account_id)):
+        revisions[(row.id, 1)] = StoredRevision(
+            chain_seq=row.chain_seq,
+            recorded_at=row.received_at,
+            occurred_at=None,
+            commitment=row.sha256,
+        )
+        deleted = row.deleted_at is not None
+        if deleted or row.deleted_seq is not None:
+            revisions[(row.id, 2)] = StoredRevision(
+                chain_seq=row.deleted_seq or 0,
+                recorded_at=row.deleted_at or row.received_at,
+                occurred_at=None,
+                commitment=row.sha256,
+                problem=None if deleted and row.deleted_seq else "the deletion is half-recorded",
+            )
+        objects[row.id] = StoredObject(
+            current_revision=2 if deleted else 1,
+            withdrawn=deleted,
+            recorded_at=row.received_at,
+            problem=_evidence_problem(row),
+        )
+
+
+def _evidence_problem(row: Evidence) -> str | None:
+    if row.deleted_at is None and (row.file_key_enc is None or row.blob_key is None):
+        return "live evidence has lost its key or file"
+    if row.deleted_at is not None and (row.file_key_enc is not None or row.details_enc):
+        return "deleted evidence still holds its key or details"
+    return None
+
+
 def verify_diary(session: Session, key: DataKey) -> VerifyResult:
     """Verify the caller's whole chain against the stored diary; see the module docstring."""
     account_id = key.account_id
@@ -181,9 +227,11 @@ def verify_diary(session: Session, key: DataKey) -> VerifyResult:
     objects: Objects = {}
     _gather_incidents(session, key, revisions, objects)
     _gather_subjects(session, key, revisions, objects)
+    _gather_evidence(session, key, revisions, objects)
     return verify_chain(
         events,
         head=StoredHead(seq=head.seq, hash=head.head_hash) if head else StoredHead(0, GENESIS_HASH),
         revisions=revisions,
         objects=objects,
+        content_kinds=("incident", "subject", "evidence"),
     )

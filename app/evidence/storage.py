@@ -135,18 +135,37 @@ def start_upload(store: BlobStore, blob_key: str, file_key: bytes, aad: bytes) -
 
 
 def append(
-    store: BlobStore, state: WriterState, file_key: bytes, aad: bytes, chunks: Iterable[bytes]
+    store: BlobStore,
+    state: WriterState,
+    file_key: bytes,
+    aad: bytes,
+    chunks: Iterable[bytes],
+    *,
+    hash_update: Callable[[memoryview], object] | None = None,
 ) -> WriterState:
-    """Encrypt `chunks` and store every whole segment; return the state to save."""
-    return _append(store, state, file_key, aad, chunks, hash_update=None)
+    """Encrypt `chunks` and store every whole segment; return the state to save.
+
+    `hash_update`, if given, sees every plaintext byte in order (a caller that keeps a running
+    SHA-256 over every request of an upload can then pass it to `finish`).
+    """
+    return _append(store, state, file_key, aad, chunks, hash_update=hash_update)
 
 
-def finish(store: BlobStore, state: WriterState, file_key: bytes, aad: bytes) -> FinishedBlob:
+def finish(
+    store: BlobStore,
+    state: WriterState,
+    file_key: bytes,
+    aad: bytes,
+    *,
+    sha256_hex: str | None = None,
+) -> FinishedBlob:
     """Seal the final segment, complete the blob, and hash it by decrypting it once.
 
+    A caller that hashed every appended byte itself (see `append`) passes `sha256_hex` and
+    saves that pass, as `write_stream` does; the stored size is checked either way.
     Idempotent: repeating it with the same state after it succeeded gives the same result.
     """
-    return _finish(store, state, file_key, aad, sha256_hex=None)
+    return _finish(store, state, file_key, aad, sha256_hex=sha256_hex)
 
 
 def abort(store: BlobStore, state: WriterState) -> None:

@@ -13,6 +13,7 @@ from app.models.accounts import (
 )
 from app.models.audit import AuditEvent
 from app.models.diary import Incident, IncidentRevision, Subject, SubjectRevision
+from app.models.evidence import Evidence, EvidenceUpload
 from app.models.integrity import ChainEvent, ChainHead
 from app.models.risk import RiskAssessment
 from app.models.sharing import (
@@ -38,6 +39,8 @@ __all__ = [
     "ChainEvent",
     "ChainHead",
     "ConsentGrant",
+    "Evidence",
+    "EvidenceUpload",
     "Incident",
     "IncidentDraft",
     "IncidentRevision",

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app import metrics
+from app.blobs import BlobStoreError
 from app.context import CtxDep
 from app.errors import ServiceUnavailable, problem_responses
 
@@ -32,7 +33,16 @@ def readyz(ctx: CtxDep) -> Health:
         with ctx.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
-        raise ServiceUnavailable("The database cannot be reached.") from exc
+        # The same Retry-After as any request that meets the outage (app.errors).
+        raise ServiceUnavailable(
+            "The database cannot be reached.", headers={"Retry-After": "5"}
+        ) from exc
+    try:
+        ctx.blobs.check()
+    except BlobStoreError as exc:
+        raise ServiceUnavailable(
+            "The evidence store cannot be reached.", headers={"Retry-After": "5"}
+        ) from exc
     return Health(status="ready")
 
 

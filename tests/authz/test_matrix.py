@@ -41,12 +41,14 @@ from tests.authz.world import (
     PASSWORD,
     ROLES,
     STAFF,
+    UPLOAD_HEAD,
     VICTIMS,
     World,
     build_world,
 )
 from tests.conftest import PG_URL, _pg_admin_url
 from tests.diary.support import incident_body, subject_body
+from tests.evidence.support import jpeg_with_exif
 from tests.sharing.shares_support import share_body
 
 Expect = dict[str, int]
@@ -102,6 +104,8 @@ class Check:
     body: Body = None
     headers: Mapping[str, str] | None = None
     form: Mapping[str, str] | None = None
+    content: bytes | None = None  # a raw body (tus PATCH)
+    files: Mapping[str, tuple[str, bytes, str]] | None = None  # a multipart upload
     spare: bool = False  # use the role's spare session (the route ends it)
 
 
@@ -139,6 +143,8 @@ def _totp(world: World, role: str) -> dict[str, Any]:
 
 
 ANY_MATCH = {"If-Match": "*"}
+TUS = {"Tus-Resumable": "1.0.0"}
+TUS_PATCH = {**TUS, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
 P = "/v1/clients/{client_id}"
 
 MATRIX: dict[tuple[str, str], Check] = {
@@ -190,6 +196,24 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("DELETE", "/v1/incidents/{incident_id}"): Check(owned(204), "destroy", None, ANY_MATCH),
     ("GET", "/v1/incidents/{incident_id}/revisions"): Check(owned(200)),
     ("GET", "/v1/incident-drafts"): Check(victims(200)),
+    # Evidence: uploads (tus and one request), records and files, each account its own
+    ("OPTIONS", "/v1/uploads"): Check(public(204)),
+    ("POST", "/v1/uploads"): Check(expect(201), "write", None, {**TUS, "Upload-Length": "10"}),
+    ("HEAD", "/v1/uploads/{upload_id}"): Check(owned(200), headers=TUS),
+    ("PATCH", "/v1/uploads/{upload_id}"): Check(
+        owned(204), "write", headers=TUS_PATCH, content=UPLOAD_HEAD
+    ),
+    ("DELETE", "/v1/uploads/{upload_id}"): Check(owned(204), "destroy", headers=TUS),
+    ("POST", "/v1/evidence"): Check(
+        expect(201), "write", files={"file": ("photo.jpg", jpeg_with_exif(), "image/jpeg")}
+    ),
+    ("GET", "/v1/evidence"): Check(expect(200)),
+    ("GET", "/v1/evidence/{evidence_id}"): Check(owned(200)),
+    ("PATCH", "/v1/evidence/{evidence_id}"): Check(
+        owned(200), "write", {"caption": "Taken at the gate"}, ANY_MATCH
+    ),
+    ("DELETE", "/v1/evidence/{evidence_id}"): Check(owned(204), "destroy", None, ANY_MATCH),
+    ("GET", "/v1/evidence/{evidence_id}/content"): Check(owned(200)),
     ("POST", "/v1/risk-assessments"): Check(expect(201), "write", {"answers": {}}),
     ("GET", "/v1/risk-assessments"): Check(expect(200)),
     ("GET", "/v1/risk-assessments/suggestions"): Check(expect(200)),
@@ -240,6 +264,8 @@ MATRIX: dict[tuple[str, str], Check] = {
 
 # Destructive checks run in this order, after every read and write.
 DESTROY_ORDER = [
+    ("DELETE", "/v1/uploads/{upload_id}"),
+    ("DELETE", "/v1/evidence/{evidence_id}"),
     ("DELETE", "/v1/incidents/{incident_id}"),
     ("DELETE", "/v1/subjects/{subject_id}"),
     ("DELETE", "/v1/grants/{grant_id}"),
@@ -269,6 +295,10 @@ def _request(client: TestClient, world: World, method: str, template: str, role:
     }
     if check.form is not None:
         kwargs["data"] = dict(check.form)
+    elif check.files is not None:
+        kwargs["files"] = dict(check.files)
+    elif check.content is not None:
+        kwargs["content"] = check.content
     elif body is not None:
         kwargs["json"] = body
     client.cookies.clear()

@@ -22,6 +22,7 @@ from app.accounts.service import register
 from app.security.client import ClientFacts
 from tests.conftest import PASSWORD, User, login, new_user
 from tests.diary.support import incident_body, subject_body
+from tests.evidence.support import create_upload, new_evidence
 from tests.sharing.shares_support import create_share
 from tests.sharing.support import (
     accept,
@@ -35,6 +36,8 @@ from tests.sharing.support import (
 )
 
 MARKER = "MATRIX-A-8f3c1d"
+# A's unfinished tus upload is 10 bytes long; the matrix PATCHes its first five.
+UPLOAD_HEAD = b"\xff\xd8\xff\xe0\x00"
 NEW_PASSWORD = "a different correct horse battery"
 
 VICTIMS = ("victim_a", "victim_b")
@@ -141,6 +144,8 @@ def build_world(app: FastAPI, client: TestClient) -> World:
         client.delete(f"/v1/grants/{client_ids['cw_revoked']}", headers=a.auth).status_code == 204
     )
     set_column(app, "consent_grants", client_ids["cw_expired"], expires_at=past())
+    evidence = new_evidence(client, a.auth, caption=f"{MARKER} the gate")
+    upload_id = create_upload(client, a.auth, 10).rsplit("/", 1)[-1]
     live = create_share(client, a, recipient_name=f"PC {MARKER}")
     revoked = create_share(client, a)
     assert client.delete(f"/v1/shares/{revoked['id']}", headers=a.auth).status_code == 204
@@ -162,6 +167,8 @@ def build_world(app: FastAPI, client: TestClient) -> World:
             "share_id": live["id"],
             "session_id": a.session_id,
             "organisation_id": org["id"],
+            "evidence_id": evidence,
+            "upload_id": upload_id,
         },
         client_ids=client_ids,
         tokens={"share_link": live["token"], "share_link_revoked": revoked["token"]},

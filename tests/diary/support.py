@@ -46,7 +46,7 @@ def full_incident_body(marker: str = "", **overrides: Any) -> dict[str, Any]:
             "officer": f"{marker}PC 1234 Jones",
             "outcome": f"{marker}Logged",
         },
-        "evidence_ids": ["0b7e8f4c-6a2d-4c1e-8f3a-9d5b2e1c7a64"],
+        "evidence_ids": [],  # tests that link evidence upload it first (real ids only)
     }
     body.update(overrides)
     return body

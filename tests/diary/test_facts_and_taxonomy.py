@@ -21,6 +21,7 @@ from tests.diary.support import (
     subject_body,
     with_etag,
 )
+from tests.evidence.support import new_evidence
 
 
 def test_the_taxonomy_is_public_and_versioned(client: TestClient) -> None:
@@ -48,7 +49,9 @@ def test_load_facts_gives_the_current_live_diary(
     app: FastAPI, client: TestClient, alice: User, bob: User
 ) -> None:
     subject = client.post("/v1/subjects", json=subject_body(), headers=alice.auth).json()
-    sent = full_incident_body(subject_ids=[subject["id"]])
+    sent = full_incident_body(
+        subject_ids=[subject["id"]], evidence_ids=[new_evidence(client, alice.auth)]
+    )
     entry = client.post("/v1/incidents", json=sent, headers=alice.auth).json()
     amended = client.patch(
         f"/v1/incidents/{entry['id']}",

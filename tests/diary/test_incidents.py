@@ -15,8 +15,7 @@ from tests.diary.support import (
     integrity,
     with_etag,
 )
-
-SUBJECT_ID = "0b7e8f4c-6a2d-4c1e-8f3a-9d5b2e1c7a64"
+from tests.evidence.support import new_evidence
 
 
 def _meta(body: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +26,12 @@ def test_create_returns_201_with_the_normalised_entry_etag_and_location(
     client: TestClient, alice: User
 ) -> None:
     subject = create_subject(client, alice)
-    sent = full_incident_body(subject_ids=[subject["id"]], occurred_at="2024-03-01T21:05:00+01:00")
+    evidence_id = new_evidence(client, alice.auth)
+    sent = full_incident_body(
+        subject_ids=[subject["id"]],
+        occurred_at="2024-03-01T21:05:00+01:00",
+        evidence_ids=[evidence_id],
+    )
     response = client.post("/v1/incidents", json=sent, headers=alice.auth)
     assert response.status_code == 201
     body = response.json()
@@ -59,7 +63,7 @@ def test_create_returns_201_with_the_normalised_entry_etag_and_location(
         "witnesses": "My neighbour Sam",
         "reported_to_police": True,
         "police": {"references": ["CRN-2024-001"], "officer": "PC 1234 Jones", "outcome": "Logged"},
-        "evidence_ids": [SUBJECT_ID],
+        "evidence_ids": [evidence_id],
     }
     fetched = client.get(f"/v1/incidents/{body['id']}", headers=alice.auth)
     assert fetched.status_code == 200

@@ -36,6 +36,7 @@ from app.diary.incidents.schemas import (
 )
 from app.diary.subjects.service import require_subjects
 from app.errors import NotFound
+from app.evidence.links import require_evidence
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
 from app.models import Incident, IncidentRevision
@@ -134,6 +135,7 @@ def create_incident(
         if existing is not None:
             return _replay(session, key, existing, body), False
     require_subjects(session, key.account_id, body.subject_ids)
+    require_evidence(session, key.account_id, body.evidence_ids)
     incident = Incident(
         id=body.id or uuid.uuid4(),
         account_id=key.account_id,
@@ -205,6 +207,9 @@ def amend_incident(
     if content.fields_document(fields) == previous:
         return current  # nothing changed: no new revision
     require_subjects(session, key.account_id, fields.subject_ids)
+    require_evidence(
+        session, key.account_id, fields.evidence_ids, already=current_values["evidence_ids"]
+    )
     row = _add_revision(
         session, key, incident, incident.current_revision + 1, fields, chain.INCIDENT_AMENDED
     )

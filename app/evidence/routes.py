@@ -1,0 +1,208 @@
+"""Evidence routes: the one-request upload, the records, and the file itself.
+
+Thin: parse, authorise (every lookup is scoped to the caller's account), call the service.
+The upload and the download stream, so they are `async` and hand the work to worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from app.context import CtxDep
+from app.crypto.stream import StreamCorrupted
+from app.db import SessionDep, write_session
+from app.diary.deps import IfMatch, KeyDep
+from app.errors import PROBLEM_CONTENT_TYPE, problem_responses
+from app.evidence import completion, download, oneshot, service
+from app.evidence.errors import UnsupportedMedia, store_failures
+from app.evidence.multipart import boundary_of
+from app.evidence.schemas import EvidenceOut, EvidencePage, EvidencePatch
+from app.evidence.transfer import first_batch, receive_body, send_batches
+from app.pagination import Cursor, Limit
+
+log = logging.getLogger("app.evidence")
+router = APIRouter(tags=["evidence"])
+
+_PROBLEM = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_FORM = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid", "description": "Before `file`."},
+                "file": {"type": "string", "format": "binary"},
+                "caption": {"type": "string", "maxLength": 5000},
+                "incident_ids": {"type": "array", "items": {"type": "string", "format": "uuid"}},
+            },
+        }
+    }
+}
+
+
+def _json(out: EvidenceOut, status_code: int) -> JSONResponse:
+    return JSONResponse(
+        out.model_dump(mode="json"),
+        status_code=status_code,
+        headers={"ETag": out.etag, "Location": f"/v1/evidence/{out.id}"},
+    )
+
+
+@router.post(
+    "/v1/evidence",
+    operation_id="evidence_create",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidenceOut,
+    openapi_extra={"requestBody": {"required": True, "content": _FORM}},
+    responses={
+        200: {"model": EvidenceOut, "description": "A repeat (same `id`, same file)."},
+        **problem_responses(400, 401, 409, 413, 415, 422, 503),
+    },
+)
+async def create_evidence(request: Request, key: KeyDep, ctx: CtxDep) -> Response:
+    """Upload a small file in one request (fields: file, caption, incident_ids, id)."""
+    boundary = boundary_of(request.headers.get("content-type"))
+    if boundary is None:
+        raise UnsupportedMedia("Send multipart/form-data with a `file` part.")
+
+    def consume(*body: Any) -> oneshot.Stored:
+        return oneshot.store_form(ctx, key, boundary, *body)
+
+    with store_failures():
+        stored = await receive_body(request, consume)
+    out = await anyio.to_thread.run_sync(service.evidence_out, key, stored.row)
+    return _json(out, 201 if stored.created else 200)
+
+
+@router.get(
+    "/v1/evidence",
+    operation_id="evidence_list",
+    response_model=EvidencePage,
+    responses=problem_responses(401, 422),
+)
+def list_evidence(
+    key: KeyDep,
+    session: SessionDep,
+    incident_id: Annotated[
+        uuid.UUID | None, Query(description="Only evidence linked to this incident.")
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> EvidencePage:
+    """Live evidence, in the order it was received."""
+    return service.list_evidence(session, key, incident_id, limit, cursor)
+
+
+@router.get(
+    "/v1/evidence/{evidence_id}",
+    operation_id="evidence_get",
+    response_model=EvidenceOut,
+    responses=problem_responses(401, 404, 410, 422),
+)
+def get_evidence(
+    evidence_id: uuid.UUID, response: Response, key: KeyDep, session: SessionDep
+) -> EvidenceOut:
+    out = service.evidence_out(key, service.get_live(session, key.account_id, evidence_id))
+    response.headers["ETag"] = out.etag
+    return out
+
+
+@router.patch(
+    "/v1/evidence/{evidence_id}",
+    operation_id="evidence_update",
+    response_model=EvidenceOut,
+    responses=problem_responses(401, 404, 410, 412, 422, 428),
+)
+def update_evidence(
+    evidence_id: uuid.UUID,
+    body: EvidencePatch,
+    response: Response,
+    key: KeyDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> EvidenceOut:
+    """Change the caption or the incidents it is linked to (the file never changes)."""
+    out = service.update(session, key, evidence_id, body, if_match)
+    response.headers["ETag"] = out.etag
+    return out
+
+
+@router.delete(
+    "/v1/evidence/{evidence_id}",
+    operation_id="evidence_delete",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 404, 412, 422, 428),
+)
+def delete_evidence(
+    evidence_id: uuid.UUID, key: KeyDep, ctx: CtxDep, if_match: IfMatch = None
+) -> Response:
+    """Delete the file: its key and blob are destroyed; the chain records the deletion."""
+    with write_session(ctx.sessionmaker) as session, session.begin():
+        blob_key = service.delete(session, key, evidence_id, if_match)
+    if blob_key is not None:
+        completion.remove_blob(ctx, blob_key, evidence_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/v1/evidence/{evidence_id}/content",
+    operation_id="evidence_content_get",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file as received, decrypted as it is sent.",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        },
+        206: {
+            "description": "The requested byte range.",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        },
+        416: {"description": "Range not satisfiable", "content": _PROBLEM},
+        **problem_responses(401, 404, 410, 422, 500, 503),
+    },
+)
+async def get_content(
+    evidence_id: uuid.UUID,
+    request: Request,
+    key: KeyDep,
+    ctx: CtxDep,
+    range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
+    if_range: Annotated[str | None, Header(alias="If-Range", max_length=200)] = None,
+) -> Response:
+    """Stream the file (one `Range` honoured). Altered storage aborts the stream, loudly."""
+    opened = await anyio.to_thread.run_sync(download.open_file, ctx, key, evidence_id)
+    wanted = download.parse_range(range_header, opened.size)
+    if if_range is not None and if_range.strip() != opened.etag:
+        wanted = None
+    span = download.span(wanted, opened.size)
+    pieces = await anyio.to_thread.run_sync(download.read, ctx, opened, span)
+    try:
+        first = await first_batch(request, pieces)
+    except StreamCorrupted as exc:
+        raise download.corrupted(opened, exc) from exc
+    return StreamingResponse(
+        _guarded(opened, send_batches(request, first, pieces)),
+        status_code=206 if wanted else 200,
+        media_type=opened.media_type,
+        headers=download.headers(opened, span, partial=wanted is not None),
+    )
+
+
+async def _guarded(opened: download.Opened, batches: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The response body; a failure mid-way breaks the connection, never a short 'success'."""
+    try:
+        async for batch in batches:
+            yield batch
+    except StreamCorrupted as exc:
+        raise download.corrupted(opened, exc) from exc

@@ -1,0 +1,373 @@
+"""tus 1.0 resumable uploads under /v1/uploads: core, creation, termination, checksum, expiration.
+
+Standard tus clients work unchanged: they send the access token as a header. Every response
+carries `Tus-Resumable`; errors are problem+json like everywhere else. The upload id becomes
+the evidence id once the last byte is in: `/v1/uploads/{id}` -> `/v1/evidence/{id}`.
+
+PATCH streams: it claims the upload (app.evidence.uploads), encrypts and stores the body in a
+worker thread with no transaction open (app.evidence.transfer), then saves the new offset.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from functools import partial
+from typing import Annotated, Any
+
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.routing import APIRoute
+
+from app.context import CtxDep
+from app.crypto.fields import DataKey
+from app.db import SessionDep
+from app.diary.deps import KeyDep
+from app.errors import PROBLEM_CONTENT_TYPE
+from app.evidence import completion, hashing, sealing, storage, tus, uploads
+from app.evidence.body import BodyChecks, Portions
+from app.evidence.errors import FileTooLarge, UnsupportedMedia, UploadBusy, store_failures
+from app.evidence.transfer import receive_body
+
+OFFSET_STREAM = "application/offset+octet-stream"
+# A PATCH longer than this saves its progress every so many bytes (see `_receive`).
+CHECKPOINT_BYTES = 64 * 1024 * 1024
+
+_PROBLEM = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_ERRORS = {
+    400: "Malformed tus headers",
+    401: "Authentication required",
+    404: "No such upload (or not yours)",
+    409: "Upload-Offset does not match, or another request is writing to the upload",
+    503: "The evidence store failed; nothing of the request was kept",
+    410: "The upload expired",
+    412: "Tus-Resumable is not 1.0.0",
+    413: "The file is too large, or the account's storage quota would be exceeded",
+    415: "Not application/offset+octet-stream, or not an accepted kind of file",
+    422: "Invalid request",
+    460: "Upload-Checksum does not match the body; nothing of it was kept",
+    500: "What was stored failed its integrity check",
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"description": _ERRORS[s], "content": _PROBLEM} for s in statuses}
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+_TUS_RESUMABLE = {"Tus-Resumable": _header("Always 1.0.0.")}
+_OFFSET = {"Upload-Offset": _header("Bytes received and stored so far.")}
+_EXPIRES = {"Upload-Expires": _header("When an unfinished upload is removed (RFC 9110 date).")}
+
+
+class TusRoute(APIRoute):
+    """Adds `Tus-Resumable` to every response, the errors from dependencies included."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def tus_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                render = _exception_handler(request, exc)
+                if render is None:
+                    raise
+                rendered = render(request, exc)
+                response = await rendered if inspect.isawaitable(rendered) else rendered
+            response.headers["Tus-Resumable"] = tus.TUS_VERSION
+            return response
+
+        return tus_handler
+
+
+def _exception_handler(request: Request, exc: Exception) -> Callable[..., Any] | None:
+    handlers: dict[Any, Callable[..., Any]] = request.app.exception_handlers
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+def tus_resumable(
+    value: Annotated[str | None, Header(alias="Tus-Resumable", max_length=16)] = None,
+) -> None:
+    tus.require_version(value)
+
+
+router = APIRouter(tags=["evidence"], route_class=TusRoute, dependencies=[Depends(tus_resumable)])
+options_router = APIRouter(tags=["evidence"], route_class=TusRoute)
+
+
+@options_router.options(
+    "/v1/uploads",
+    operation_id="evidence_uploads_options",
+    status_code=204,
+    response_class=Response,
+    responses={
+        204: {
+            "description": "What this tus server supports.",
+            "headers": {
+                **_TUS_RESUMABLE,
+                "Tus-Version": _header("1.0.0"),
+                "Tus-Extension": _header(tus.TUS_EXTENSIONS),
+                "Tus-Max-Size": _header("The largest file accepted, in bytes."),
+                "Tus-Checksum-Algorithm": _header(tus.CHECKSUM_ALGORITHMS),
+            },
+        }
+    },
+)
+def options_uploads(ctx: CtxDep) -> Response:
+    """tus discovery: versions, extensions, the size limit and checksum algorithms."""
+    return Response(
+        status_code=204,
+        headers={
+            "Tus-Version": tus.TUS_VERSION,
+            "Tus-Extension": tus.TUS_EXTENSIONS,
+            "Tus-Max-Size": str(ctx.settings.max_upload_bytes),
+            "Tus-Checksum-Algorithm": tus.CHECKSUM_ALGORITHMS,
+        },
+    )
+
+
+@router.post(
+    "/v1/uploads",
+    operation_id="evidence_upload_create",
+    status_code=201,
+    response_class=Response,
+    responses={
+        201: {
+            "description": "Created; `Location` is the upload's URL.",
+            "headers": {
+                **_TUS_RESUMABLE,
+                **_EXPIRES,
+                "Location": _header("/v1/uploads/{id}; the evidence id is the same."),
+            },
+        },
+        **_errors(400, 401, 412, 413, 415, 422),
+    },
+)
+def create_upload(
+    key: KeyDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    upload_length: Annotated[str | None, Header(alias="Upload-Length", max_length=20)] = None,
+    upload_metadata: Annotated[
+        str | None,
+        Header(
+            alias="Upload-Metadata",
+            max_length=tus.MAX_METADATA_HEADER,
+            description="base64 pairs: filename, caption, incident_ids (filetype is ignored).",
+        ),
+    ] = None,
+) -> Response:
+    """Start a resumable upload of `Upload-Length` bytes (reserved against the quota)."""
+    length = tus.parse_count("Upload-Length", upload_length)
+    if length > ctx.settings.max_upload_bytes:
+        raise FileTooLarge(f"A file may be at most {ctx.settings.max_upload_bytes} bytes.")
+    if length == 0:
+        raise UnsupportedMedia("An empty file is not evidence.")
+    upload = uploads.create(session, key, ctx.settings, length, tus.parse_metadata(upload_metadata))
+    return Response(
+        status_code=201,
+        headers={
+            "Location": f"/v1/uploads/{upload.id}",
+            "Upload-Expires": tus.http_date(upload.expires_at),
+        },
+    )
+
+
+def _progress(claim: uploads.Claim, received: int, *, done: bool) -> dict[str, str]:
+    headers = {"Upload-Offset": str(received), "Upload-Length": str(claim.length)}
+    if not done:
+        headers["Upload-Expires"] = tus.http_date(claim.expires_at)
+    return headers
+
+
+@router.head(
+    "/v1/uploads/{upload_id}",
+    operation_id="evidence_upload_head",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Where the upload stands (no body).",
+            "headers": {**_TUS_RESUMABLE, **_OFFSET, **_EXPIRES},
+        },
+        **_errors(401, 404, 410, 412, 415, 422, 503),
+    },
+)
+async def head_upload(upload_id: uuid.UUID, key: KeyDep, ctx: CtxDep) -> Response:
+    """The offset to resume from. A whole upload whose completion was cut off is completed."""
+    found = await anyio.to_thread.run_sync(
+        uploads.look, ctx.sessionmaker, key.account_id, upload_id
+    )
+    if found.completed or found.received < found.length or found.state is None:
+        return Response(
+            status_code=200, headers=_progress(found, found.received, done=found.completed)
+        )
+    try:
+        held = await _claim(ctx, key, upload_id, found.length)
+    except UploadBusy:  # someone is completing it right now
+        return Response(status_code=200, headers=_progress(found, found.received, done=False))
+    if not held.completed and held.state is not None:
+        await _complete(ctx, key, held, held.state)
+    return Response(status_code=200, headers=_progress(held, held.length, done=True))
+
+
+async def _claim(ctx: CtxDep, key: DataKey, upload_id: uuid.UUID, offset: int) -> uploads.Claim:
+    return await anyio.to_thread.run_sync(
+        uploads.claim,
+        ctx.sessionmaker,
+        key.account_id,
+        upload_id,
+        offset,
+        ctx.settings.upload_lease_seconds,
+    )
+
+
+async def _complete(
+    ctx: CtxDep, key: DataKey, held: uploads.Claim, state: storage.WriterState
+) -> None:
+    try:
+        with store_failures():
+            await anyio.to_thread.run_sync(completion.complete_upload, ctx, key, held, state)
+    except BaseException:
+        await _release(ctx, held)
+        raise
+
+
+async def _release(ctx: CtxDep, held: uploads.Claim) -> None:
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(uploads.release, ctx.sessionmaker, held)
+
+
+@router.patch(
+    "/v1/uploads/{upload_id}",
+    operation_id="evidence_upload_patch",
+    status_code=204,
+    response_class=Response,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {OFFSET_STREAM: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    responses={
+        204: {
+            "description": "Stored; the last PATCH also records the evidence.",
+            "headers": {**_TUS_RESUMABLE, **_OFFSET, **_EXPIRES},
+        },
+        **_errors(400, 401, 404, 409, 410, 412, 413, 415, 422, 460, 500, 503),
+    },
+)
+async def patch_upload(
+    upload_id: uuid.UUID,
+    request: Request,
+    key: KeyDep,
+    ctx: CtxDep,
+    upload_offset: Annotated[str | None, Header(alias="Upload-Offset", max_length=20)] = None,
+    upload_checksum: Annotated[
+        str | None,
+        Header(alias="Upload-Checksum", max_length=128, description="sha256 <base64 digest>"),
+    ] = None,
+) -> Response:
+    """Append the body at `Upload-Offset`. With `Upload-Checksum`, a mismatch keeps nothing."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != OFFSET_STREAM:
+        raise UnsupportedMedia(f"Send the bytes as {OFFSET_STREAM}.")
+    offset = tus.parse_count("Upload-Offset", upload_offset)
+    checksum = tus.parse_checksum(upload_checksum)
+    declared = request.headers.get("content-length")
+    held = await _claim(ctx, key, upload_id, offset)
+    if held.completed:
+        return Response(status_code=204, headers=_progress(held, held.length, done=True))
+    try:
+        room = held.length - held.received
+        if declared is not None and declared.isdigit() and int(declared) > room:
+            raise FileTooLarge(f"Upload-Length leaves room for {room} more bytes.")
+        running = hashing.resume(held.upload_id, held.state)
+        with store_failures():
+            state = await _receive(ctx, key, held, request, BodyChecks(room, checksum), running)
+    except BaseException:
+        await _release(ctx, held)
+        raise
+    done = state.received == held.length
+    keep = ctx.settings.upload_lease_seconds if done else None
+    saved = await anyio.to_thread.run_sync(
+        partial(uploads.save, keep_lease_seconds=keep), ctx.sessionmaker, held, state
+    )
+    if not saved:
+        raise UploadBusy("This upload was taken over by another request; resume with HEAD.")
+    hashing.remember(held.upload_id, state, running)
+    if not done:
+        return Response(status_code=204, headers=_progress(held, state.received, done=False))
+    await _complete(ctx, key, held, state)
+    return Response(status_code=204, headers=_progress(held, held.length, done=True))
+
+
+async def _receive(
+    ctx: CtxDep,
+    key: DataKey,
+    held: uploads.Claim,
+    request: Request,
+    checks: BodyChecks,
+    running: Any | None,
+) -> storage.WriterState:
+    """Encrypt and store the body after the claimed offset; the new state, not yet saved.
+
+    `running`, the upload's SHA-256 so far if this process knows it, is extended in step.
+    """
+    hash_update = running.update if running is not None else None
+    file_key = sealing.unwrap_file_key(key, held.upload_id, held.file_key_enc)
+    aad = sealing.stream_aad(key.account_id, held.upload_id)
+    lease = ctx.settings.upload_lease_seconds
+
+    def renew() -> bool:
+        return uploads.renew(ctx.sessionmaker, held, lease)
+
+    def consume(batches: Iterator[bytes], disconnected: Callable[[], bool]) -> storage.WriterState:
+        state = held.state
+        if state is None:  # saved at once, so a failed first request leaves nothing unknown
+            state = storage.start_upload(ctx.blobs, held.blob_key, file_key, aad)
+            if not uploads.save(ctx.sessionmaker, held, state, keep_lease_seconds=lease):
+                raise UploadBusy("This upload was taken over by another request.")
+            hashing.remember(held.upload_id, state, running.copy() if running else None)
+        body = Portions(checks.check(batches, disconnected, renew=renew, renew_every=lease / 3))
+        # A long body is saved as it goes, so a crash loses at most one portion of it; with a
+        # checksum nothing may count before the whole body is checked, so it is saved once.
+        portion = CHECKPOINT_BYTES if checks.checksum is None else checks.room + 1
+        while True:
+            state = storage.append(
+                ctx.blobs, state, file_key, aad, body.next_portion(portion), hash_update=hash_update
+            )
+            if body.exhausted:
+                return state
+            if not uploads.save(ctx.sessionmaker, held, state, keep_lease_seconds=lease):
+                raise UploadBusy("This upload was taken over by another request.")
+            hashing.remember(held.upload_id, state, running.copy() if running else None)
+
+    return await receive_body(request, consume)
+
+
+@router.delete(
+    "/v1/uploads/{upload_id}",
+    operation_id="evidence_upload_delete",
+    status_code=204,
+    response_class=Response,
+    responses={
+        204: {"description": "Terminated; what it stored is removed.", "headers": _TUS_RESUMABLE},
+        **_errors(401, 404, 409, 412, 422),
+    },
+)
+def delete_upload(upload_id: uuid.UUID, key: KeyDep, ctx: CtxDep) -> Response:
+    """tus termination. A finished upload's evidence stays (DELETE /v1/evidence/{id} for it)."""
+    gone = uploads.terminate(ctx.sessionmaker, key.account_id, upload_id)
+    hashing.forget(upload_id)
+    if not gone.completed:
+        completion.remove_upload_blob(ctx, gone.state, gone.blob_key)
+    return Response(status_code=204)
