@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,8 +180,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(settings: Settings, log_path: Path, *, workers: int = 1) -> LiveServer:
-    """A real uvicorn process on a loopback port, sharing the test's database and key ring."""
+def start_server(
+    settings: Settings, log_path: Path, *, workers: int = 1, wrap: Sequence[str] = ()
+) -> LiveServer:
+    """A real uvicorn process on a loopback port, sharing the test's database and key ring.
+
+    `wrap` is a command prefix the server runs under (tests/faults: a tiny disk for its blobs).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -194,6 +199,7 @@ def start_server(settings: Settings, log_path: Path, *, workers: int = 1) -> Liv
         sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
     ]  # fmt: skip
+    command = [*wrap, *command]
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"

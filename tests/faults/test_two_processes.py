@@ -2,8 +2,10 @@
 
 Failed logins counted by one process lock the account on the other; a refresh token rotated
 on one process and replayed on the other is detected as reuse and ends the session on both;
-incidents created through both at once form one gap-free chain. Written for PostgreSQL (the
-scaled set-up) and run on SQLite too, where several processes on one file must hold the same.
+incidents created through both at once form one gap-free chain; an upload started on one is
+finished on the other, and the storage quota counts what both have reserved. Written for
+PostgreSQL (the scaled set-up) and run on SQLite too, where several processes on one file must
+hold the same. Both processes share one blob store, as several instances share one bucket.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fastapi import FastAPI
 
 from app.settings import Settings
 from tests.conftest import PASSWORD, LiveServer, start_server, stop_server
+from tests.evidence import support as s
 from tests.faults.support import Outcomes, assert_diary_whole, sign_up, write_incidents
 
 pytestmark = pytest.mark.slow
@@ -100,3 +103,38 @@ def test_chain_appends_through_both_processes_stay_gap_free(servers: list[LiveSe
     assert len(outcomes.acknowledged) >= 120
     for server in servers:
         assert_diary_whole(server.url, victim, outcomes)
+
+
+def test_an_upload_resumes_on_the_other_process_and_the_quota_holds_across_both(
+    settings: Settings, app: FastAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mib = 1024 * 1024
+    monkeypatch.setenv("ACCOUNT_QUOTA_BYTES", str(3 * mib))
+    pair = [start_server(settings, tmp_path / f"upload-{i}.log") for i in (1, 2)]
+    try:
+        victim = sign_up(pair[0].url)
+        with (
+            httpx.Client(base_url=pair[0].url, timeout=60) as one,
+            httpx.Client(base_url=pair[1].url, timeout=60) as two,
+        ):
+            data = s.big_jpeg(2 * mib)
+            location = s.create_upload(one, victim.auth, len(data))
+            assert s.patch(one, victim.auth, location, 0, data[:mib]).status_code == 204
+            # The other process knows where the upload stands and takes it to the end.
+            assert s.head(two, victim.auth, location).headers["Upload-Offset"] == str(mib)
+            assert s.patch(two, victim.auth, location, mib, data[mib:]).status_code == 204
+            evidence_id = location.rsplit("/", 1)[-1]
+            record = one.get(f"/v1/evidence/{evidence_id}", headers=victim.auth).json()
+            assert record["sha256"] == s.sha256(data)
+            content = one.get(f"/v1/evidence/{evidence_id}/content", headers=victim.auth)
+            assert content.content == data
+
+            # 2 MiB of 3 are used: reservations made through either process count on both.
+            assert s.create(two, victim.auth, 3 * mib // 2).status_code == 413
+            assert s.create(one, victim.auth, 3 * mib // 4).status_code == 201
+            refused = s.create(two, victim.auth, 3 * mib // 4)
+            assert refused.status_code == 413
+            assert refused.headers["content-type"] == "application/problem+json"
+    finally:
+        for server in pair:
+            stop_server(server)
