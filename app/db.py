@@ -86,6 +86,20 @@ MAX_DB_SESSIONS = 32
 _POOL = {"pool_size": MAX_DB_SESSIONS, "max_overflow": 8, "pool_timeout": 10}
 
 
+# A database that went away (host down, network cut) fails a request in seconds with a 503
+# rather than holding it for the kernel's TCP timeouts (minutes): libpq gives up connecting
+# after connect_timeout, and an established connection whose sent data goes unacknowledged for
+# tcp_user_timeout ms is dropped; keepalives notice a silent peer on idle pool connections.
+_PG_CONNECT = {
+    "connect_timeout": 5,
+    "tcp_user_timeout": 15_000,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -97,7 +111,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "checkin", gate.release)
         event.listen(engine, "invalidate", gate.release)
         return engine
-    return create_engine(url, pool_pre_ping=True, **_POOL)
+    return create_engine(url, pool_pre_ping=True, connect_args=_PG_CONNECT, **_POOL)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
