@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.accounts.schemas import Password, Username
+from app.diary.types import IsoDatetime
 
 OrganisationKind = Literal["support_service", "police_force"]
 StaffRole = Literal["caseworker", "org_admin"]
@@ -114,7 +115,7 @@ class GrantIn(Input):
         description="summary: the course-of-conduct summary; diary: also the incidents and "
         "evidence; assist: also adding notes to your record."
     )
-    expires_at: AwareDatetime = Field(description="Required; in the future, at most a year away.")
+    expires_at: IsoDatetime = Field(description="Required; in the future, at most a year away.")
 
 
 class OrganisationRef(BaseModel):

@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.diary.incidents.schemas import IncidentOut
+from app.diary.types import IsoDatetime
 from app.sharing.schemas import Input, _display_text, _valid_unicode
 
 ShareStatus = Literal["active", "expired", "revoked"]
@@ -33,10 +34,10 @@ class ShareScope(BaseModel):
 
     model_config = ConfigDict(extra="forbid", serialize_by_alias=True)
 
-    occurred_from: AwareDatetime | None = Field(
+    occurred_from: IsoDatetime | None = Field(
         None, alias="from", description="Occurred at or after (timezone required)."
     )
-    occurred_to: AwareDatetime | None = Field(
+    occurred_to: IsoDatetime | None = Field(
         None, alias="to", description="Occurred before (exclusive)."
     )
     subject_ids: list[uuid.UUID] = Field(default=[], max_length=MAX_SCOPE_SUBJECTS)
@@ -57,7 +58,7 @@ class ShareIn(Input):
     recipient_name: RecipientText = Field(examples=["PC Jane Smith"])
     force: RecipientText = Field(examples=["Kent Police"])
     crime_reference: Reference | None = Field(None, examples=["46/12345/26"])
-    expires_at: AwareDatetime = Field(description="Required; in the future, at most a year away.")
+    expires_at: IsoDatetime = Field(description="Required; in the future, at most a year away.")
     scope: ShareScope = Field(default_factory=ShareScope)
     passcode: Passcode | None = None
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from app.openapi import render
 from tests.conftest import User
 from tests.diary.support import incident_body, subject_body
+from tests.sharing.shares_support import share_body
 from tests.sharing.support import assert_problem
 
 PUBLIC_OPERATIONS = {
@@ -114,3 +115,18 @@ def test_the_spec_says_which_operations_need_a_token_and_how_bodies_fail(app: Fa
             assert ("security" not in operation) == public, (method, path)
             if "application/json" in operation.get("requestBody", {}).get("content", {}):
                 assert {"400", "413", "415", "422"} <= set(operation["responses"]), (method, path)
+
+
+@pytest.mark.parametrize("expires_at", [4102444800, "4102444800", 4102444800.5, True])
+def test_share_and_grant_expiry_must_be_an_iso_date_time_not_a_unix_time(
+    client: TestClient, alice: User, expires_at: Any
+) -> None:
+    share = client.post("/v1/shares", headers=alice.auth, json=share_body(expires_at=expires_at))
+    assert_problem(share, 422, "validation-error")
+    grant = client.post(
+        "/v1/grants",
+        headers=alice.auth,
+        json={"link_code": "0000-0000-0000-0000", "scope": "summary", "expires_at": expires_at},
+    )
+    assert_problem(grant, 422, "validation-error")
+    assert client.get("/v1/shares", headers=alice.auth).json()["items"] == []
