@@ -7,8 +7,8 @@ Create (validation, encryption, chain append, commit) is measured twice:
 - at half that rate, open loop: the same 64 clients send on a fixed schedule and latency is
   timed from the scheduled moment (no coordinated omission): the p99 budget applies here.
 Then one account gets 10,000 incidents (seeded in-process through the service, to keep the run
-short), and we time paging through them over HTTP, the integrity check over that chain, and
-load_facts (the read-and-decrypt floor the chronology budget is measured against).
+short), and we time paging through them over HTTP, the integrity check over that chain,
+load_facts (the read-and-decrypt floor) and GET /v1/chronology over HTTP beside that floor.
 
 Run: python -m bench.bench_incidents   (BENCH_SECONDS per phase, BENCH_PG_URL, BENCH_LIST_SIZE)
 """
@@ -198,6 +198,10 @@ async def _read_big_diary(
         status, report = await call(session, "GET", "/v1/diary/integrity", headers=auth)
         verify = time.perf_counter() - before
         assert status == 200 and report["ok"], report
+        before = time.perf_counter()
+        status, summary = await call(session, "GET", "/v1/chronology", headers=auth)
+        chronology = time.perf_counter() - before
+        assert status == 200, summary
     facts = await asyncio.to_thread(_load_facts_seconds, data, database_url, account_id)
     page = Result("", len(pages), 0, listing, pages)
     p50, p99 = page.percentile(50), page.percentile(99)
@@ -208,6 +212,8 @@ async def _read_big_diary(
         f"  ({len(pages)} pages, p50 {p50:.1f} ms, p99 {p99:.1f} ms)",
         f"{'integrity check of that chain':<38} {verify:6.2f} s  ({report['length']} events)",
         f"{'load_facts (read + decrypt floor)':<38} {facts:6.2f} s",
+        f"{'GET /v1/chronology of that diary':<38} {chronology:6.2f} s"
+        f"  = {chronology / facts:.1f}x the floor (budget: <= 5x)",
     ]
 
 
