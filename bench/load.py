@@ -1,13 +1,15 @@
 """`make load`: a bounded, realistic mix against several uvicorn workers on PostgreSQL.
 
-Many victims log incidents (create, list, read, amend, sync, their own chronology, now and then
-a share link that an officer opens); caseworkers read their clients' chronologies and diaries.
+Many victims log incidents (create, list, read, amend, sync, their own chronology), upload
+evidence over tus (a photo in two PATCHes) and fetch it back, and now and then make a share link
+that an officer opens; caseworkers read their clients' chronologies, diaries and evidence.
 Everyone is built through the API as the tests build them (the service admin as the CLI makes
 one; every staff account turns on TOTP). Loopback only, bounded in time (LOAD_SECONDS).
 
 Reported per operation: count, throughput, p50/p95/p99 and errors. Afterwards every victim's
 chain is verified (GET /v1/diary/integrity) and every acknowledged create and amendment is
-checked against what the diary lists. Exits non-zero on any error or verification failure.
+checked against what the diary lists, and every acknowledged upload against the evidence list
+(its SHA-256). Exits non-zero on any error or verification failure.
 
 Run: python -m bench.load   (LOAD_SECONDS, LOAD_WORKERS, LOAD_VICTIMS, LOAD_CLIENTS,
 LOAD_CASEWORKERS, LOAD_PG_URL)
@@ -16,6 +18,8 @@ LOAD_CASEWORKERS, LOAD_PG_URL)
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 import os
 import random
 import subprocess
@@ -54,6 +58,8 @@ VICTIM_MIX = [
     ("incident_amend", 8),
     ("sync", 8),
     ("chronology", 4),
+    ("evidence_upload", 5),
+    ("evidence_get", 2),
     ("share_create", 2),
     ("share_view", 1),
 ]
@@ -67,6 +73,7 @@ class Victim:
     created: dict[str, int] = field(default_factory=dict)  # incident id -> acknowledged revision
     etags: dict[str, str] = field(default_factory=dict)
     sync_cursor: str | None = None
+    evidence: dict[str, str] = field(default_factory=dict)  # evidence id -> acknowledged SHA-256
 
 
 @dataclass
@@ -230,6 +237,43 @@ async def build_people(
     return victims, granted
 
 
+def _photo_head() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), "grey").save(out, "JPEG")
+    return out.getvalue()
+
+
+PHOTO_HEAD = _photo_head()
+PHOTO_BYTES = 256 * 1024
+
+
+async def upload_photo(
+    session: aiohttp.ClientSession, victim: Victim, rng: random.Random
+) -> tuple[int, str | None]:
+    """A phone's tus upload of a 256 KiB photo in two PATCHes: (last status, evidence id)."""
+    data = PHOTO_HEAD + rng.randbytes(PHOTO_BYTES - len(PHOTO_HEAD))
+    tus = {**victim.auth, "Tus-Resumable": "1.0.0"}
+    create = {**tus, "Upload-Length": str(len(data))}
+    async with session.post("/v1/uploads", headers=create) as r:
+        await r.read()
+        if r.status != 201:
+            return r.status, None
+        location = r.headers["Location"]
+    half = len(data) // 2
+    for offset, part in ((0, data[:half]), (half, data[half:])):
+        headers = {**tus, "Upload-Offset": str(offset),
+                   "Content-Type": "application/offset+octet-stream"}  # fmt: skip
+        async with session.patch(location, headers=headers, data=part) as r:
+            await r.read()
+            if r.status != 204:
+                return r.status, None
+    evidence_id = location.rsplit("/", 1)[-1]
+    victim.evidence[evidence_id] = hashlib.sha256(data).hexdigest()
+    return 204, evidence_id
+
+
 def incident(victim: Victim, rng: random.Random) -> dict[str, Any]:
     when = datetime.now(UTC) - timedelta(days=rng.randint(0, 400), minutes=rng.randint(0, 1440))
     return {
@@ -255,6 +299,8 @@ async def victim_step(
         op = "incident_create"
     if op == "share_view" and not shares:
         op = "share_create"
+    if op == "evidence_get" and not victim.evidence:
+        op = "evidence_upload"
     started = time.perf_counter()
     headers = victim.auth
     if op == "incident_create":
@@ -291,6 +337,15 @@ async def victim_step(
     elif op == "chronology":
         status, _ = await call(session, "GET", "/v1/chronology", headers=headers)
         ok = status == 200
+    elif op == "evidence_upload":
+        status, _ = await upload_photo(session, victim, rng)
+        ok = status == 204
+    elif op == "evidence_get":
+        evidence_id, digest = rng.choice(list(victim.evidence.items()))
+        async with session.get(f"/v1/evidence/{evidence_id}/content", headers=headers) as r:
+            content = await r.read()
+            status = r.status
+            ok = status == 200 and hashlib.sha256(content).hexdigest() == digest
     elif op == "share_create":
         expires = (datetime.now(UTC) + timedelta(days=14)).isoformat()
         body = {"recipient_name": "PC Jane Smith", "force": "Kent Police", "expires_at": expires}
@@ -361,7 +416,7 @@ async def run_mix(
 
 
 async def verify(base: str, victims: list[Victim]) -> list[str]:
-    """Every chain verifies; every acknowledged create and amendment is stored."""
+    """Every chain verifies; every acknowledged create, amendment and upload is stored."""
     problems: list[str] = []
     async with aiohttp.ClientSession(base, timeout=aiohttp.ClientTimeout(total=120)) as session:
         for n, victim in enumerate(victims):
@@ -383,6 +438,21 @@ async def verify(base: str, victims: list[Victim]) -> list[str]:
             for incident_id, revision in victim.created.items():
                 if stored.get(incident_id, 0) < revision:
                     problems.append(f"victim {n}: acknowledged {incident_id} r{revision} missing")
+            files: dict[str, str] = {}
+            cursor = ""
+            while True:
+                path = "/v1/evidence?limit=200" + (f"&cursor={cursor}" if cursor else "")
+                status, page = await call(session, "GET", path, headers=victim.auth)
+                if status != 200:
+                    problems.append(f"victim {n}: evidence list {status}")
+                    break
+                files.update({item["id"]: item["sha256"] for item in page["items"]})
+                cursor = page["next_cursor"]
+                if not cursor:
+                    break
+            for evidence_id, digest in victim.evidence.items():
+                if files.get(evidence_id) != digest:
+                    problems.append(f"victim {n}: acknowledged upload {evidence_id} missing")
     return problems
 
 
@@ -421,8 +491,10 @@ async def main() -> int:
             problems = await verify(base, victims)
         errors = [e for errs in stats.errors.values() for e in errs]
         acknowledged = sum(len(v.created) for v in victims)
+        uploads = sum(len(v.evidence) for v in victims)
         print(f"chains verified: {len(victims) - len({p.split(':')[0] for p in problems})}"
-              f"/{len(victims)}; acknowledged incidents checked: {acknowledged}")  # fmt: skip
+              f"/{len(victims)}; acknowledged incidents checked: {acknowledged}; "
+              f"acknowledged uploads checked: {uploads}")  # fmt: skip
         for line in errors[:10] + problems[:10]:
             print("  " + line)
         return 1 if errors or problems else 0
