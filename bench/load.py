@@ -415,6 +415,26 @@ async def run_mix(
         return time.perf_counter() - started
 
 
+async def every_item(
+    session: aiohttp.ClientSession, path: str, auth: dict[str, str], problems: list[str]
+) -> list[dict[str, Any]]:
+    """Every item of a cursor-paged list."""
+    items: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        status, page = await call(
+            session, "GET", f"{path}?limit=200" + (f"&cursor={cursor}" if cursor else ""),
+            headers=auth,
+        )  # fmt: skip
+        if status != 200:
+            problems.append(f"{path}: {status}")
+            return items
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
 async def verify(base: str, victims: list[Victim]) -> list[str]:
     """Every chain verifies; every acknowledged create, amendment and upload is stored."""
     problems: list[str] = []
@@ -423,33 +443,13 @@ async def verify(base: str, victims: list[Victim]) -> list[str]:
             status, report = await call(session, "GET", "/v1/diary/integrity", headers=victim.auth)
             if status != 200 or not report["ok"]:
                 problems.append(f"victim {n}: chain check {status} {report}")
-            stored: dict[str, int] = {}
-            cursor = ""
-            while True:
-                path = "/v1/incidents?limit=200" + (f"&cursor={cursor}" if cursor else "")
-                status, page = await call(session, "GET", path, headers=victim.auth)
-                if status != 200:
-                    problems.append(f"victim {n}: list {status}")
-                    break
-                stored.update({item["id"]: item["revision"] for item in page["items"]})
-                cursor = page["next_cursor"]
-                if not cursor:
-                    break
+            incidents = await every_item(session, "/v1/incidents", victim.auth, problems)
+            stored = {item["id"]: item["revision"] for item in incidents}
             for incident_id, revision in victim.created.items():
                 if stored.get(incident_id, 0) < revision:
                     problems.append(f"victim {n}: acknowledged {incident_id} r{revision} missing")
-            files: dict[str, str] = {}
-            cursor = ""
-            while True:
-                path = "/v1/evidence?limit=200" + (f"&cursor={cursor}" if cursor else "")
-                status, page = await call(session, "GET", path, headers=victim.auth)
-                if status != 200:
-                    problems.append(f"victim {n}: evidence list {status}")
-                    break
-                files.update({item["id"]: item["sha256"] for item in page["items"]})
-                cursor = page["next_cursor"]
-                if not cursor:
-                    break
+            evidence = await every_item(session, "/v1/evidence", victim.auth, problems)
+            files = {item["id"]: item["sha256"] for item in evidence}
             for evidence_id, digest in victim.evidence.items():
                 if files.get(evidence_id) != digest:
                     problems.append(f"victim {n}: acknowledged upload {evidence_id} missing")
