@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
@@ -28,21 +28,11 @@ def require_incidents(
     loc: tuple[str, ...] = ("body", "incident_ids"),
 ) -> None:
     """422 unless every id not `already` linked is a live incident of this account."""
-    wanted = [i for i in ids if i not in already]
-    known = (
-        set(
-            session.scalars(
-                select(Incident.id).where(
-                    Incident.account_id == account_id,
-                    Incident.id.in_(wanted),
-                    Incident.withdrawn_at.is_(None),
-                )
-            )
-        )
-        if wanted
-        else set()
+    live = select(Incident.id).where(
+        Incident.account_id == account_id, Incident.withdrawn_at.is_(None)
     )
-    _refuse_unknown(ids, known | set(already), loc, "is not one of your incidents")
+    known = _known(session, live, Incident.id, ids, already)
+    _refuse_unknown(ids, known, loc, "is not one of your incidents")
 
 
 def require_evidence(
@@ -54,21 +44,24 @@ def require_evidence(
     loc: tuple[str, ...] = ("body", "evidence_ids"),
 ) -> None:
     """422 unless every id not `already` linked is live evidence of this account."""
-    wanted = [i for i in ids if i not in already]
-    known = (
-        set(
-            session.scalars(
-                select(Evidence.id).where(
-                    Evidence.account_id == account_id,
-                    Evidence.id.in_(wanted),
-                    Evidence.deleted_at.is_(None),
-                )
-            )
-        )
-        if wanted
-        else set()
+    live = select(Evidence.id).where(
+        Evidence.account_id == account_id, Evidence.deleted_at.is_(None)
     )
-    _refuse_unknown(ids, known | set(already), loc, "is not one of your evidence files")
+    known = _known(session, live, Evidence.id, ids, already)
+    _refuse_unknown(ids, known, loc, "is not one of your evidence files")
+
+
+def _known(
+    session: Session,
+    live: Select[uuid.UUID],
+    id_column: Any,
+    ids: Sequence[uuid.UUID],
+    already: Collection[uuid.UUID],
+) -> set[uuid.UUID]:
+    """The ids that are `already` linked or among the account's `live` objects."""
+    wanted = [i for i in ids if i not in already]
+    found = set(session.scalars(live.where(id_column.in_(wanted)))) if wanted else set()
+    return found | set(already)
 
 
 def _refuse_unknown(
