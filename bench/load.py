@@ -374,6 +374,7 @@ async def caseworker_step(
             ("cw_clients_list", "/v1/clients"),
             ("cw_chronology", f"/v1/clients/{client}/chronology"),
             ("cw_incidents", f"/v1/clients/{client}/incidents?limit=50"),
+            ("cw_evidence", f"/v1/clients/{client}/evidence?limit=50"),
         ]
     )
     started = time.perf_counter()

@@ -4,6 +4,9 @@ Every byte sent has passed AES-GCM authentication (app.evidence.storage.read_pla
 stored size is checked against the recorded one before anything is sent, and a segment that
 fails later aborts the response: the client sees a broken transfer (short of its
 Content-Length), never a complete download of altered bytes. Both cases are logged as errors.
+
+`respond` is the one download response: the owner's (app.evidence.routes) and a caseworker's
+(app.sharing.client_data_routes) differ only in how the record is found and audited.
 """
 
 from __future__ import annotations
@@ -14,17 +17,34 @@ import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import quote
+
+import anyio.to_thread
+from fastapi import Header, Request
+from fastapi.responses import StreamingResponse
 
 from app.blobs import BlobNotFound, BlobStoreError
 from app.context import AppContext
 from app.crypto.fields import DataKey
-from app.crypto.stream import ciphertext_size
-from app.errors import AppError, ServiceUnavailable
+from app.crypto.stream import StreamCorrupted, ciphertext_size
+from app.errors import PROBLEM_CONTENT_TYPE, AppError, ServiceUnavailable
 from app.evidence import sealing, service, storage
 from app.evidence.errors import IntegrityFailure
+from app.evidence.transfer import first_batch, send_batches
+from app.models import Evidence
 
 log = logging.getLogger("app.evidence")
+RangeHeader = Annotated[str | None, Header(alias="Range", max_length=200)]
+IfRangeHeader = Annotated[str | None, Header(alias="If-Range", max_length=200)]
+_BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+_PROBLEM = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+# The download's answers besides the problems each route lists (for `responses=`).
+CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The file as received, decrypted as it is sent.", "content": _BINARY},
+    206: {"description": "The requested byte range.", "content": _BINARY},
+    416: {"description": "Range not satisfiable", "content": _PROBLEM},
+}
 _RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
 _UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._ ()-]+")
 
@@ -49,6 +69,14 @@ def open_file(ctx: AppContext, key: DataKey, evidence_id: uuid.UUID) -> Opened:
     """The caller's live evidence, ready to read; 404/410 as for the record."""
     with ctx.sessionmaker() as session:
         row = service.get_live(session, key.account_id, evidence_id)
+    return open_row(ctx, key, row)
+
+
+def open_row(ctx: AppContext, key: DataKey, row: Evidence) -> Opened:
+    """A live evidence row already found in the caller's scope, ready to read.
+
+    The stored size is checked against the recorded one here, before anything is sent.
+    """
     assert row.file_key_enc is not None and row.details_enc is not None
     assert row.blob_key is not None
     details = sealing.open_details(key, sealing.TABLE, row.id, row.details_enc)
@@ -117,9 +145,51 @@ def span(wanted: tuple[int, int] | None, size: int) -> tuple[int, int]:
 
 
 def read(ctx: AppContext, opened: Opened, span: tuple[int, int]) -> Iterator[bytes]:
+    """The plaintext of `span`, each piece authenticated before it is yielded.
+
+    An altered header fails here; an altered segment fails where the reader meets it. Both
+    raise IntegrityFailure (and log it once), so no caller can mistake them for the end.
+    """
     start, end = span
-    return storage.read_plaintext(
-        ctx.blobs, opened.blob_key, opened.file_key, opened.aad, start, end
+    try:
+        pieces = storage.read_plaintext(
+            ctx.blobs, opened.blob_key, opened.file_key, opened.aad, start, end
+        )
+    except StreamCorrupted as exc:
+        raise corrupted(opened, exc) from exc
+    return _authenticated(opened, pieces)
+
+
+def _authenticated(opened: Opened, pieces: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield from pieces
+    except StreamCorrupted as exc:
+        raise corrupted(opened, exc) from exc
+
+
+async def respond(
+    request: Request,
+    ctx: AppContext,
+    opened: Opened,
+    range_header: str | None,
+    if_range: str | None,
+) -> StreamingResponse:
+    """The file's response: 200, or 206 for one `Range` (unless `If-Range` names another file).
+
+    The first batch is read before the response starts, so damage near the start is a clean
+    500; damage found later breaks the connection short of its Content-Length.
+    """
+    wanted = parse_range(range_header, opened.size)
+    if if_range is not None and if_range.strip() != opened.etag:
+        wanted = None
+    sent = span(wanted, opened.size)
+    pieces = await anyio.to_thread.run_sync(read, ctx, opened, sent)
+    first = await first_batch(request, pieces)
+    return StreamingResponse(
+        send_batches(request, first, pieces),
+        status_code=206 if wanted else 200,
+        media_type=opened.media_type,
+        headers=headers(opened, sent, partial=wanted is not None),
     )
 
 

@@ -8,29 +8,26 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.context import CtxDep
-from app.crypto.stream import StreamCorrupted
 from app.db import SessionDep, write_session
 from app.diary.deps import IfMatch, KeyDep
-from app.errors import PROBLEM_CONTENT_TYPE, problem_responses
+from app.errors import problem_responses
 from app.evidence import completion, download, oneshot, service
 from app.evidence.errors import UnsupportedMedia, store_failures
 from app.evidence.multipart import boundary_of
 from app.evidence.schemas import EvidenceOut, EvidencePage, EvidencePatch
-from app.evidence.transfer import first_batch, receive_body, send_batches
+from app.evidence.transfer import receive_body
 from app.pagination import Cursor, Limit
 
 log = logging.getLogger("app.evidence")
 router = APIRouter(tags=["evidence"])
 
-_PROBLEM = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _FORM = {
     "multipart/form-data": {
         "schema": {
@@ -155,54 +152,16 @@ def delete_evidence(
     "/v1/evidence/{evidence_id}/content",
     operation_id="evidence_content_get",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "The file as received, decrypted as it is sent.",
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        },
-        206: {
-            "description": "The requested byte range.",
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        },
-        416: {"description": "Range not satisfiable", "content": _PROBLEM},
-        **problem_responses(401, 404, 410, 422, 500, 503),
-    },
+    responses={**download.CONTENT_RESPONSES, **problem_responses(401, 404, 410, 422, 500, 503)},
 )
 async def get_content(
     evidence_id: uuid.UUID,
     request: Request,
     key: KeyDep,
     ctx: CtxDep,
-    range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
-    if_range: Annotated[str | None, Header(alias="If-Range", max_length=200)] = None,
+    range_header: download.RangeHeader = None,
+    if_range: download.IfRangeHeader = None,
 ) -> Response:
     """Stream the file (one `Range` honoured). Altered storage aborts the stream, loudly."""
     opened = await anyio.to_thread.run_sync(download.open_file, ctx, key, evidence_id)
-    wanted = download.parse_range(range_header, opened.size)
-    if if_range is not None and if_range.strip() != opened.etag:
-        wanted = None
-    span = download.span(wanted, opened.size)
-    pieces = await anyio.to_thread.run_sync(download.read, ctx, opened, span)
-    try:
-        first = await first_batch(request, pieces)
-    except StreamCorrupted as exc:
-        raise download.corrupted(opened, exc) from exc
-    return StreamingResponse(
-        _guarded(opened, send_batches(request, first, pieces)),
-        status_code=206 if wanted else 200,
-        media_type=opened.media_type,
-        headers=download.headers(opened, span, partial=wanted is not None),
-    )
-
-
-async def _guarded(opened: download.Opened, batches: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """The response body; a failure mid-way breaks the connection, never a short 'success'."""
-    try:
-        async for batch in batches:
-            yield batch
-    except StreamCorrupted as exc:
-        raise download.corrupted(opened, exc) from exc
+    return await download.respond(request, ctx, opened, range_header, if_range)

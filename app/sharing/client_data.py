@@ -1,9 +1,10 @@
 """What a caseworker reads of a client's diary, within the client's consent.
 
 Every function takes a `ClientAccess` (from app.sharing.access, re-checked on every request)
-and reads with the client's data key through the diary's own services, so the caseworker sees
-exactly what the client would, and nothing of any other account. Each read is written to the
-client's audit trail in the same transaction, before the response is built.
+and reads with the client's data key through the diary's and evidence's own services, so the
+caseworker sees exactly what the client would, and nothing of any other account. Each read is
+written to the client's audit trail in the same transaction, before the response is built;
+a file download is recorded once the file is found and before any of it is sent.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ from sqlalchemy.orm import Session
 
 from app.audit import record as audit
 from app.chronology.routes import ChronologyOut, summarise
+from app.context import AppContext
 from app.diary.filters import IncidentFilters
 from app.diary.incidents import service as incidents
+from app.evidence import download
+from app.evidence import service as evidence
+from app.evidence.schemas import EvidenceOut, EvidencePage
 from app.security.client import ClientFacts
 from app.sharing import drafts
 from app.sharing.access import ClientAccess
@@ -81,3 +86,59 @@ def get_incident(
         session, audit.INCIDENTS_VIEWED, object_type="incident", object_id=incident_id, facts=facts
     )
     return drafts.with_mark(out, drafts.marks(session, access.key, [incident_id]))
+
+
+def list_evidence(
+    session: Session,
+    access: ClientAccess,
+    incident_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+    facts: ClientFacts,
+) -> EvidencePage:
+    page = evidence.list_evidence(session, access.key, incident_id, limit, cursor)
+    details = {"count": str(len(page.items))}
+    if incident_id is not None:
+        details["incident"] = str(incident_id)
+    access.audit(
+        session,
+        audit.EVIDENCE_VIEWED,
+        object_type="grant",
+        object_id=access.client_id,
+        facts=facts,
+        details=details,
+    )
+    return page
+
+
+def get_evidence(
+    session: Session, access: ClientAccess, evidence_id: uuid.UUID, facts: ClientFacts
+) -> EvidenceOut:
+    out = evidence.evidence_out(
+        access.key, evidence.get_live(session, access.account_id, evidence_id)
+    )
+    access.audit(
+        session, audit.EVIDENCE_VIEWED, object_type="evidence", object_id=evidence_id, facts=facts
+    )
+    return out
+
+
+def open_evidence(
+    ctx: AppContext,
+    session: Session,
+    access: ClientAccess,
+    evidence_id: uuid.UUID,
+    facts: ClientFacts,
+) -> download.Opened:
+    """The client's file, ready to send, and its download recorded (404/410 as for the record)."""
+    opened = download.open_row(
+        ctx, access.key, evidence.get_live(session, access.account_id, evidence_id)
+    )
+    access.audit(
+        session,
+        audit.EVIDENCE_DOWNLOADED,
+        object_type="evidence",
+        object_id=evidence_id,
+        facts=facts,
+    )
+    return opened

@@ -1,15 +1,17 @@
 """A caseworker's reads (and drafts) of a client's diary, and the client's list of drafts.
 
 Scopes, from app.sharing.access: `summary` reads the chronology; `diary` also reads the
-incidents; `assist` also drafts incidents on the client's behalf.
+incidents and the evidence files; `assist` also drafts incidents on the client's behalf.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+import anyio.to_thread
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from app.accounts.keys import actor_key
 from app.chronology.routes import ChronologyOut
@@ -18,6 +20,8 @@ from app.db import RecordsReads, SessionDep
 from app.diary.filters import IncidentFiltersDep
 from app.diary.incidents.schemas import IncidentCreate
 from app.errors import problem_responses
+from app.evidence import download
+from app.evidence.schemas import EvidenceOut, EvidencePage
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
 from app.sharing import client_data, drafts
@@ -89,6 +93,79 @@ def get_client_incident(
     """One of the client's incidents (scope `diary` or wider). Recorded as `incidents.viewed`."""
     facts = client_facts(request, ctx.settings)
     return client_data.get_incident(session, access, incident_id, facts)
+
+
+@router.get(
+    "/v1/clients/{client_id}/evidence",
+    operation_id="clients_evidence_list",
+    response_model=EvidencePage,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_client_evidence(
+    access: DiaryClient,
+    request: Request,
+    session: SessionDep,
+    ctx: CtxDep,
+    incident_id: Annotated[
+        uuid.UUID | None, Query(description="Only evidence linked to this incident.")
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> EvidencePage:
+    """The client's live evidence (scope `diary` or wider), in the order it was received, as
+    GET /v1/evidence shows it to them. Recorded as `evidence.viewed`."""
+    facts = client_facts(request, ctx.settings)
+    return client_data.list_evidence(session, access, incident_id, limit, cursor, facts)
+
+
+@router.get(
+    "/v1/clients/{client_id}/evidence/{evidence_id}",
+    operation_id="clients_evidence_get",
+    response_model=EvidenceOut,
+    responses=problem_responses(401, 403, 404, 410, 422),
+)
+def get_client_evidence(
+    access: DiaryClient,
+    evidence_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    ctx: CtxDep,
+) -> EvidenceOut:
+    """One of the client's evidence records (scope `diary` or wider). Recorded as
+    `evidence.viewed`."""
+    facts = client_facts(request, ctx.settings)
+    out = client_data.get_evidence(session, access, evidence_id, facts)
+    response.headers["ETag"] = out.etag
+    return out
+
+
+@router.get(
+    "/v1/clients/{client_id}/evidence/{evidence_id}/content",
+    operation_id="clients_evidence_content_get",
+    response_class=StreamingResponse,
+    responses={
+        **download.CONTENT_RESPONSES,
+        **problem_responses(401, 403, 404, 410, 422, 500, 503),
+    },
+)
+async def get_client_evidence_content(
+    access: DiaryClient,
+    evidence_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    ctx: CtxDep,
+    range_header: download.RangeHeader = None,
+    if_range: download.IfRangeHeader = None,
+) -> Response:
+    """The client's file as received (scope `diary` or wider; one `Range` honoured), exactly
+    as GET /v1/evidence/{evidence_id}/content sends it to them. Each request is recorded as
+    `evidence.downloaded` before any byte is sent."""
+    facts = client_facts(request, ctx.settings)
+    opened = await anyio.to_thread.run_sync(
+        client_data.open_evidence, ctx, session, access, evidence_id, facts
+    )
+    return await download.respond(request, ctx, opened, range_header, if_range)
 
 
 @router.post(

@@ -164,7 +164,7 @@ def _effect(entry: TimelineEntry) -> str:
 
 
 def _row(number: int, entry: TimelineEntry, view: SharedView) -> dict[str, Any]:
-    mark = view.marks.get(entry.incident_id)
+    mark = view.content.marks.get(entry.incident_id)
     who = ", ".join(s.label for s in entry.subjects) or "not identified"
     if entry.via_third_party:
         who += " (through another person)"
@@ -226,7 +226,7 @@ def _size(size: int) -> str:
 
 
 def viewer_page(view: SharedView, base_path: str) -> HTMLResponse:
-    summary = view.summary
+    summary = view.content.summary
     numbers = {str(entry.incident_id): n for n, entry in enumerate(summary.timeline, start=1)}
     labels = {str(s.subject_id): s.label for s in summary.subjects if s.subject_id is not None}
     four = [summary.four.fixated, summary.four.obsessive, summary.four.unwanted]
@@ -240,7 +240,7 @@ def viewer_page(view: SharedView, base_path: str) -> HTMLResponse:
             "received": _time(e.received_at),
             "url": f"{base_path}/exhibits/{e.number}",
         }
-        for e in view.exhibits
+        for e in view.content.exhibits
     ]
     body = _render(
         "viewer.html",
@@ -255,7 +255,7 @@ def viewer_page(view: SharedView, base_path: str) -> HTMLResponse:
         rows=[_row(n, entry, view) for n, entry in enumerate(summary.timeline, start=1)],
         show_exhibits=view.scope.include_evidence,
         exhibits=exhibits,
-        chain_head=view.chain_head,
+        chain_head=view.content.chain_head,
         pdf_url=f"{base_path}/chronology.pdf",
         bundle_url=f"{base_path}/bundle.zip",
         keys_url="/v1/keys",

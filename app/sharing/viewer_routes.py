@@ -8,6 +8,7 @@ revocation or expiry applies to the very next request, a download included.
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -18,6 +19,7 @@ from app.context import AppContext, CtxDep
 from app.crypto.signing import SigningKeys
 from app.db import RecordsReads, SessionDep, utcnow
 from app.errors import PROBLEM_CONTENT_TYPE, TooManyRequests
+from app.evidence.exhibits import open_exhibit
 from app.models import ShareLink
 from app.security import ratelimit
 from app.security.client import client_facts
@@ -35,7 +37,7 @@ from app.sharing.viewer import (
     record_access,
     record_passcode_failure,
 )
-from app.sharing.viewer_content import bundle_chunks, load_view, open_exhibit, render_pdf
+from app.sharing.viewer_content import bundle_chunks, load_view, render_pdf
 from app.sharing.viewer_pages import (
     VIEWER_HEADERS,
     gone_page,
@@ -225,7 +227,7 @@ def download_bundle(token: str, request: Request, session: SessionDep, ctx: CtxD
     # The session commits when this function returns, before the first byte is sent; the
     # bundle is then written by its own thread as the client reads it.
     return StreamingResponse(
-        bundle_chunks(view, chain, _keys(request)),
+        bundle_chunks(ctx, view, chain, _keys(request)),
         media_type="application/zip",
         headers=_download_headers("chronology-bundle.zip"),
     )
@@ -250,12 +252,17 @@ def download_exhibit(
     if isinstance(opened, Response):
         return opened
     view = load_view(session, opened)
-    exhibit = next((e for e in view.exhibits if e.number == number), None)
+    exhibit = next((e for e in view.content.exhibits if e.number == number), None)
     if exhibit is None:
         return gone_page(request, "exhibit")
     record_access(session, opened, f"exhibit {exhibit.number}", client_facts(request, ctx.settings))
+    chunks = open_exhibit(ctx, opened.key, exhibit)
+    # Read the first chunk now: damage near the start is then a 500, not a broken
+    # download; damage found later breaks the transfer short of its Content-Length.
+    first = next(chunks, b"")
+    headers = _download_headers(exhibit.bundle_path.rpartition("/")[2])
     return StreamingResponse(
-        iter(open_exhibit(opened, exhibit)),
+        itertools.chain((first,), chunks),
         media_type=exhibit.media_type,
-        headers=_download_headers(exhibit.bundle_path.rpartition("/")[2]),
+        headers={**headers, "Content-Length": str(exhibit.size)},
     )

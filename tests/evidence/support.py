@@ -10,6 +10,7 @@ import base64
 import hashlib
 import io
 import os
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from PIL import Image
@@ -120,8 +121,13 @@ def multipart(
     )
 
 
-def new_evidence(client: Requester, auth: dict[str, str], caption: str = "") -> str:
+def new_evidence(
+    client: Requester, auth: dict[str, str], caption: str = "", incident_ids: Sequence[str] = ()
+) -> str:
     """The id of a small photo uploaded in one request (for tests that need real evidence)."""
-    response = multipart(client, auth, jpeg_with_exif(), fields={"caption": caption})
+    fields: dict[str, Any] = {"caption": caption}
+    if incident_ids:
+        fields["incident_ids"] = list(incident_ids)
+    response = multipart(client, auth, jpeg_with_exif(), fields=fields)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])

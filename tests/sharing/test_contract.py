@@ -23,6 +23,7 @@ SHARING_PREFIXES = (
     "/v1/audit",
 )
 ROLES = ("anonymous", "victim", "caseworker", "other_caseworker", "org_admin", "admin")
+P = "/v1/clients/{client_id}"
 
 # (method, path template) -> expected status per role, in ROLES order.
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
@@ -43,8 +44,12 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/clients/{client_id}/chronology"): (401, 403, 200, 404, 403, 403),
     ("GET", "/v1/clients/{client_id}/incidents"): (401, 403, 200, 404, 403, 403),
     ("POST", "/v1/clients/{client_id}/incidents"): (401, 403, 201, 404, 403, 403),
-    # An incident id the client does not have: 404 alike for everyone who gets that far.
+    ("GET", "/v1/clients/{client_id}/evidence"): (401, 403, 200, 404, 403, 403),
+    # An incident or evidence id the client does not have: 404 alike for everyone who gets
+    # that far.
     ("GET", "/v1/clients/{client_id}/incidents/{incident_id}"): (401, 403, 404, 404, 403, 403),
+    ("GET", "/v1/clients/{client_id}/evidence/{evidence_id}"): (401, 403, 404, 404, 403, 403),
+    ("GET", P + "/evidence/{evidence_id}/content"): (401, 403, 404, 404, 403, 403),
     ("GET", "/v1/audit"): (401, 200, 403, 403, 403, 403),
 }
 
@@ -100,6 +105,7 @@ def test_authorization_matrix(
             grant_id=grant_id,
             client_id=grant_id,
             incident_id=uuid.uuid4(),
+            evidence_id=uuid.uuid4(),
         )
         body = dict(BODIES.get(operation, {}))
         if operation == ("POST", "/v1/organisations"):

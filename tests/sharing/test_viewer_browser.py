@@ -1,11 +1,13 @@
 """The viewer in a real browser: headless Chromium (Debian's) driven by Playwright, against a
-live uvicorn server. Screenshots are kept under test-artifacts/ for people to look at.
+live uvicorn server: passcode, summary, timeline, exhibits with their hashes, the PDF and an
+exhibit downloaded, then the link revoked. Screenshots are kept under test-artifacts/.
 
 Chromium missing is a failure in CI (CI=true) and a skip elsewhere.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ import pytest
 
 from tests.conftest import PASSWORD, ROOT, LiveServer
 from tests.diary.support import incident_body, subject_body
+from tests.evidence.support import jpeg_with_exif, multipart
 from tests.sharing.shares_support import PASSCODE, share_body
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -58,7 +61,7 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-def _victim_with_a_share(base: str) -> tuple[dict[str, str], dict[str, Any]]:
+def _victim_with_a_share(base: str) -> tuple[dict[str, str], dict[str, Any], bytes]:
     with httpx.Client(base_url=base, timeout=30) as api:
         username = "browser-victim"
         assert (
@@ -80,17 +83,23 @@ def _victim_with_a_share(base: str) -> tuple[dict[str, str], dict[str, Any]]:
                 description=text,
                 impact={"fear_of_violence": day > 3},
             )
-            assert api.post("/v1/incidents", headers=auth, json=body).status_code == 201
-        share = api.post("/v1/shares", headers=auth, json=share_body(passcode=PASSCODE))
+            created = api.post("/v1/incidents", headers=auth, json=body)
+            assert created.status_code == 201
+        photo = jpeg_with_exif()
+        fields = {"caption": "His car outside my work", "incident_ids": created.json()["id"]}
+        uploaded = multipart(api, auth, photo, name="car.jpg", fields=fields)
+        assert uploaded.status_code == 201, uploaded.text
+        body = share_body(passcode=PASSCODE, scope={"include_evidence": True})
+        share = api.post("/v1/shares", headers=auth, json=body)
         assert share.status_code == 201, share.text
-        return auth, share.json()
+        return auth, share.json(), photo
 
 
 def test_an_officer_opens_reads_downloads_and_loses_a_revoked_link(
     live_server: LiveServer, browser: Any
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    auth, share = _victim_with_a_share(live_server.url)
+    auth, share, photo = _victim_with_a_share(live_server.url)
     context = browser.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
     page = context.new_page()
 
@@ -123,8 +132,13 @@ def test_an_officer_opens_reads_downloads_and_loses_a_revoked_link(
     pdf = ARTIFACTS / "viewer-chronology.pdf"
     download_info.value.save_as(str(pdf))
     assert pdf.read_bytes().startswith(b"%PDF")
-    # No evidence in this diary: no exhibit links to follow.
-    assert page.get_by_role("link", name="Exhibit").count() == 0
+    exhibits = page.get_by_role("table").filter(has_text="SHA-256")
+    assert hashlib.sha256(photo).hexdigest() in exhibits.inner_text()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Exhibit EX-001").click()
+    exhibit = ARTIFACTS / "viewer-exhibit-EX-001.jpg"
+    download_info.value.save_as(str(exhibit))
+    assert exhibit.read_bytes() == photo
 
     with httpx.Client(base_url=live_server.url, headers=auth) as api:
         assert api.delete(f"/v1/shares/{share['id']}").status_code == 204
@@ -138,10 +152,11 @@ def test_an_officer_opens_reads_downloads_and_loses_a_revoked_link(
         accesses = api.get(f"/v1/shares/{share['id']}/accesses").json()["items"]
         trail = api.get("/v1/audit?action=share.accessed").json()["items"]
     assert [(a["action"], a["what"]) for a in accesses] == [
+        ("share.accessed", "exhibit EX-001"),
         ("share.accessed", "chronology.pdf"),
         ("share.accessed", "summary"),
         ("share.passcode_failed", "passcode"),
     ]
     assert all("HeadlessChrome" in (a["user_agent"] or "") for a in accesses)
-    assert [e["details"]["what"] for e in trail] == ["chronology.pdf", "summary"]
+    assert [e["details"]["what"] for e in trail] == ["exhibit EX-001", "chronology.pdf", "summary"]
     assert share["token"] not in live_server.log_text()
