@@ -1,5 +1,6 @@
 """Management commands: `python -m app.cli keys rotate|resume|status|retire`, `create-admin`,
-`cleanup` (expired uploads and unreferenced evidence blobs; run it from cron, e.g. hourly).
+`cleanup` (expired uploads, expired exports and unreferenced blobs; run it from cron, e.g.
+hourly).
 
 Each command reads the same settings as the server (DATABASE_URL, DATA_DIR, KEYRING_PATH).
 """
@@ -20,6 +21,7 @@ from app.crypto.keyring import KeyRing, save_keyring
 from app.crypto.signing import rotate_signing_keys, signing_keys_path
 from app.evidence.cleanup import run_cleanup
 from app.exports import verify
+from app.exports.cleanup import run_export_cleanup
 from app.main import build_context
 from app.security.client import ClientFacts
 from app.settings import get_settings
@@ -110,6 +112,11 @@ def cleanup(_args: argparse.Namespace) -> int:
             f"{report.finished_uploads} finished upload records, "
             f"{report.deleted_blobs} blobs of deleted evidence, {report.orphans} orphaned blobs"
         )
+        exports = run_export_cleanup(ctx)
+        print(
+            f"removed {exports.expired} expired exports, failed {exports.abandoned} abandoned "
+            f"export jobs, removed {exports.orphans} orphaned export results"
+        )
         return 0
 
 
@@ -136,7 +143,7 @@ def parser() -> argparse.ArgumentParser:
     ).set_defaults(func=keys_rotate_signing)
     verify.configure_parser(commands.add_parser("verify", help="verify an export bundle offline"))
     commands.add_parser(
-        "cleanup", help="remove expired uploads and the blobs nothing refers to"
+        "cleanup", help="remove expired uploads and exports, and the blobs nothing refers to"
     ).set_defaults(func=cleanup)
     admin = commands.add_parser("create-admin", help="create a service administrator")
     admin.add_argument("--username", required=True)

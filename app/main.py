@@ -24,6 +24,7 @@ from app.errors import install_error_handlers
 from app.evidence.routes import router as evidence_router
 from app.evidence.tus_routes import options_router as uploads_options_router
 from app.evidence.tus_routes import router as uploads_router
+from app.exports.api import router as exports_router
 from app.exports.keys_routes import router as keys_router
 from app.logs import configure_logging
 from app.middleware import RequestContext
@@ -52,6 +53,7 @@ ROUTERS = (
     evidence_router,
     chronology_router,
     keys_router,
+    exports_router,
     risk_router,
     organisations_router,
     grants_router,
@@ -79,12 +81,13 @@ def body_limit_for(path: str, settings: Settings) -> int | None:
 # Routes that speak something other than JSON (file bodies, HTML, downloads, metrics).
 _NON_JSON_PREFIXES = ("/v1/uploads", "/s/", "/metrics")
 _NON_JSON_SUFFIXES = ("/content", "/download")
+_NON_JSON_PATHS = ("/v1/evidence", "/v1/me/export")  # a multipart upload; a zip download
 
 
 def takes_json(path: str) -> bool:
     if path.startswith(_NON_JSON_PREFIXES) or path.endswith(_NON_JSON_SUFFIXES):
         return False
-    return path != "/v1/evidence"
+    return path not in _NON_JSON_PATHS
 
 
 def build_context(settings: Settings) -> AppContext:

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     upload_expiry_seconds: int = Field(24 * 3600, ge=60)
     upload_lease_seconds: int = Field(60, ge=1, le=3600)
 
+    # Exports (app.exports.jobs): how long a finished export can be downloaded, how many one
+    # account may have queued or running at once, how many one process makes at a time, and
+    # how long a running job may go without a heartbeat before another process takes it over.
+    export_expiry_seconds: int = Field(7 * 86400, ge=60)
+    max_export_jobs: int = Field(3, ge=1, le=100)
+    export_workers: int = Field(1, ge=1, le=16)
+    export_lease_seconds: int = Field(120, ge=1, le=3600)
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -6,6 +6,9 @@ BLOB_STORE selects it: "local" (DATA_DIR/blobs), "file:///absolute/path", or
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -22,6 +25,7 @@ __all__ = [
     "S3BlobStore",
     "UploadState",
     "open_blob_store",
+    "remove_unreferenced",
 ]
 
 
@@ -41,3 +45,26 @@ def open_blob_store(url: str, *, data_dir: Path) -> BlobStore:
         f"BLOB_STORE {url!r} is not supported: use 'local', 'file:///absolute/path' "
         "or 's3://bucket/prefix'"
     )
+
+
+def remove_unreferenced(
+    store: BlobStore, prefix: str, referenced: Collection[str], older_than: datetime
+) -> int:
+    """Delete the blobs under `prefix` that no row refers to, written before `older_than`.
+
+    The age guard spares a blob whose row is being written right now. A blob that cannot be
+    removed is left for the next run. Returns how many were removed.
+    """
+    removed = 0
+    seen: set[str] = set()
+    for entry in list(store.list_keys(prefix)):
+        if entry.key in referenced or entry.key in seen or entry.modified >= older_than:
+            continue
+        seen.add(entry.key)
+        try:
+            store.delete(entry.key)
+        except BlobStoreError:
+            logging.getLogger("app.blobs").warning("an unreferenced blob could not be removed")
+            continue
+        removed += 1
+    return removed

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, or_, select
 
-from app.blobs import BlobStoreError
+from app.blobs import BlobStoreError, remove_unreferenced
 from app.context import AppContext
 from app.db import rowcount, utcnow, write_session
 from app.evidence import completion
@@ -109,16 +109,4 @@ def _orphans(ctx: AppContext, older_than: datetime) -> int:
     with ctx.sessionmaker() as session:
         referenced = set(session.scalars(select(EvidenceUpload.blob_key)))
         referenced |= {key for key in session.scalars(select(Evidence.blob_key)) if key is not None}
-    removed = 0
-    seen: set[str] = set()
-    for entry in list(ctx.blobs.list_keys(PREFIX)):
-        if entry.key in referenced or entry.key in seen or entry.modified >= older_than:
-            continue
-        seen.add(entry.key)
-        try:
-            ctx.blobs.delete(entry.key)
-        except BlobStoreError:
-            log.warning("an orphaned blob could not be removed; will retry")
-            continue
-        removed += 1
-    return removed
+    return remove_unreferenced(ctx.blobs, PREFIX, referenced, older_than)

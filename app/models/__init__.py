@@ -14,6 +14,7 @@ from app.models.accounts import (
 from app.models.audit import AuditEvent
 from app.models.diary import Incident, IncidentRevision, Subject, SubjectRevision
 from app.models.evidence import Evidence, EvidenceUpload
+from app.models.exports import ExportJob
 from app.models.integrity import ChainEvent, ChainHead
 from app.models.risk import RiskAssessment
 from app.models.sharing import (
@@ -41,6 +42,7 @@ __all__ = [
     "ConsentGrant",
     "Evidence",
     "EvidenceUpload",
+    "ExportJob",
     "Incident",
     "IncidentDraft",
     "IncidentRevision",

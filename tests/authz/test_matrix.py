@@ -214,6 +214,13 @@ MATRIX: dict[tuple[str, str], Check] = {
     ),
     ("DELETE", "/v1/evidence/{evidence_id}"): Check(owned(204), "destroy", None, ANY_MATCH),
     ("GET", "/v1/evidence/{evidence_id}/content"): Check(owned(200)),
+    # Exports: each account its own; A's was prepared by the assist caseworker
+    ("POST", "/v1/exports"): Check(expect(202), "write", {"format": "json"}),
+    ("GET", "/v1/exports"): Check(expect(200)),
+    ("GET", "/v1/exports/{export_id}"): Check(owned(200)),
+    ("GET", "/v1/exports/{export_id}/download"): Check(owned(200)),
+    ("DELETE", "/v1/exports/{export_id}"): Check(owned(204), "destroy"),
+    ("GET", "/v1/me/export"): Check(victims(200)),
     ("POST", "/v1/risk-assessments"): Check(expect(201), "write", {"answers": {}}),
     ("GET", "/v1/risk-assessments"): Check(expect(200)),
     ("GET", "/v1/risk-assessments/suggestions"): Check(expect(200)),
@@ -248,6 +255,11 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("GET", P + "/incidents"): Check(client_route(2, 200)),
     ("GET", P + "/incidents/{incident_id}"): Check(client_route(2, 200)),
     ("POST", P + "/incidents"): Check(client_route(3, 201), "write", incident_body()),
+    ("POST", P + "/exports"): Check(client_route(3, 202), "write", {"format": "json"}),
+    ("GET", P + "/exports/{export_id}"): Check(client_route(3, 200)),
+    ("GET", P + "/evidence"): Check(client_route(2, 200)),
+    ("GET", P + "/evidence/{evidence_id}"): Check(client_route(2, 200)),
+    ("GET", P + "/evidence/{evidence_id}/content"): Check(client_route(2, 200)),
     # Officer shares, the victim's side
     ("POST", "/v1/shares"): Check(victims(201), "write", lambda w, r: share_body()),
     ("GET", "/v1/shares"): Check(victims(200)),
@@ -259,13 +271,14 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("POST", "/s/{token}"): Check(viewer(303), "write", form={"passcode": "whatever1"}),
     ("GET", "/s/{token}/chronology.pdf"): Check(viewer(200)),
     ("GET", "/s/{token}/bundle.zip"): Check(viewer(200)),
-    ("GET", "/s/{token}/exhibits/{number}"): Check(viewer(404)),
+    ("GET", "/s/{token}/exhibits/{number}"): Check(viewer(200)),
 }
 
 # Destructive checks run in this order, after every read and write.
 DESTROY_ORDER = [
     ("DELETE", "/v1/uploads/{upload_id}"),
     ("DELETE", "/v1/evidence/{evidence_id}"),
+    ("DELETE", "/v1/exports/{export_id}"),
     ("DELETE", "/v1/incidents/{incident_id}"),
     ("DELETE", "/v1/subjects/{subject_id}"),
     ("DELETE", "/v1/grants/{grant_id}"),

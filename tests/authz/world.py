@@ -2,8 +2,9 @@
 
 Victim A owns everything the paths name; victim B is another account; six caseworkers of one
 organisation: three with A's consent (one per scope), one never granted, one whose grant A
-revoked, one whose grant expired; an organisation admin; a service admin; A's share link
-(live) and A's revoked share link; and nobody at all.
+revoked, one whose grant expired; an organisation admin; a service admin; an export of A's
+diary that the assist caseworker prepared; A's share link (live, with A's evidence: one photo
+attached to A's incident, exhibit EX-001) and A's revoked share link; and nobody at all.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.security.client import ClientFacts
 from tests.conftest import PASSWORD, User, login, new_user
 from tests.diary.support import incident_body, subject_body
 from tests.evidence.support import create_upload, new_evidence
+from tests.exports.jobs_support import wait
 from tests.sharing.shares_support import create_share
 from tests.sharing.support import (
     accept,
@@ -144,9 +146,9 @@ def build_world(app: FastAPI, client: TestClient) -> World:
         client.delete(f"/v1/grants/{client_ids['cw_revoked']}", headers=a.auth).status_code == 204
     )
     set_column(app, "consent_grants", client_ids["cw_expired"], expires_at=past())
-    evidence = new_evidence(client, a.auth, caption=f"{MARKER} the gate")
+    evidence = new_evidence(client, a.auth, f"{MARKER} the gate", [incident["id"]])
     upload_id = create_upload(client, a.auth, 10).rsplit("/", 1)[-1]
-    live = create_share(client, a, recipient_name=f"PC {MARKER}")
+    live = create_share(client, a, recipient_name=f"PC {MARKER}", scope={"include_evidence": True})
     revoked = create_share(client, a)
     assert client.delete(f"/v1/shares/{revoked['id']}", headers=a.auth).status_code == 204
     note = {"text": f"{MARKER} note"}
@@ -158,6 +160,7 @@ def build_world(app: FastAPI, client: TestClient) -> World:
         ).status_code
         == 201
     )
+    export_id = _prepared_export(client, members["cw_assist"].user, client_ids["cw_assist"], a)
     return World(
         members=members,
         ids={
@@ -169,11 +172,23 @@ def build_world(app: FastAPI, client: TestClient) -> World:
             "organisation_id": org["id"],
             "evidence_id": evidence,
             "upload_id": upload_id,
+            "export_id": export_id,
         },
         client_ids=client_ids,
         tokens={"share_link": live["token"], "share_link_revoked": revoked["token"]},
         org_id=org["id"],
     )
+
+
+def _prepared_export(client: TestClient, caseworker: User, client_id: str, a: User) -> str:
+    """An export of A's diary that the assist caseworker prepared, made and ready to download."""
+    response = client.post(
+        f"/v1/clients/{client_id}/exports", headers=caseworker.auth, json={"format": "json"}
+    )
+    assert response.status_code == 202, response.text
+    export_id = str(response.json()["id"])
+    assert wait(client, a, export_id)["status"] == "done"
+    return export_id
 
 
 __all__ = ["NEW_PASSWORD", "PASSWORD", "World", "build_world"]

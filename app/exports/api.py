@@ -1,0 +1,12 @@
+"""Every export route in one router, for app.main: the victim's jobs, the caseworker's
+prepared exports, and the account's own copy (GET /v1/me/export)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.exports import account_routes, client_routes, routes
+
+router = APIRouter()
+for part in (routes.router, client_routes.router, account_routes.router):
+    router.include_router(part)

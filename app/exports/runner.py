@@ -1,0 +1,269 @@
+"""Running export jobs in the background, in this process, with their state in the database.
+
+Each process has a small pool of worker threads (EXPORT_WORKERS), so exports, which are CPU
+work, never take the request thread pool and at most that many run at once. A job is claimed
+with a compare-and-set on its row (queued, or running with a lapsed lease -> running under a new
+lease token), so however many processes are asked to run it, one does. The worker renews its
+lease while it works (a heartbeat thread); a worker that dies (a crash, a restart) stops
+renewing, and the next process that sees the job (GET /v1/exports...) takes it over. A job
+that has been tried MAX_ATTEMPTS times is failed instead, so an export that kills its worker
+cannot go on killing workers.
+
+Finishing is a compare-and-set on the lease token too: a worker whose job was taken over or
+deleted meanwhile removes what it wrote and records nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.blobs import BlobStoreError
+from app.context import AppContext
+from app.crypto.signing import SigningKeys
+from app.crypto.stream import StreamCorrupted
+from app.db import rowcount, utcnow, write_session
+from app.evidence.errors import IntegrityFailure
+from app.exports import results
+from app.exports.bundle import BundleError
+from app.exports.keys_routes import get_signing_keys
+from app.models import ExportJob
+
+log = logging.getLogger("app.exports")
+MAX_ATTEMPTS = 3
+FAILED = "The export could not be made. Try again later."
+EVIDENCE_ALTERED = "An evidence file no longer matches what was recorded on receipt."
+GAVE_UP = "The export was interrupted too often and was not made. Try again later."
+_creating = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Claim:
+    export_id: uuid.UUID
+    account_id: uuid.UUID
+    token: str
+    blob_key: str
+    previous_blob: str | None
+
+
+def _takeable(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        ExportJob.status == "queued",
+        and_(ExportJob.status == "running", ExportJob.lease_until < now),
+    )
+
+
+def unattended(
+    session: Session, account_id: uuid.UUID, export_id: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """The account's jobs that no live worker holds: queued, or running with a lapsed lease.
+
+    A queued job may be waiting in another process's pool; starting it here as well is
+    harmless (one claim wins) and gets it made even if that process has gone.
+    """
+    query = select(ExportJob.id).where(ExportJob.account_id == account_id, _takeable(utcnow()))
+    if export_id is not None:
+        query = query.where(ExportJob.id == export_id)
+    return list(session.scalars(query))
+
+
+def _lease(ctx: AppContext, now: datetime) -> datetime:
+    return now + timedelta(seconds=ctx.settings.export_lease_seconds)
+
+
+def claim(ctx: AppContext, export_id: uuid.UUID) -> Claim | None:
+    """Take the job if it is queued or its worker's lease has lapsed; None if not ours to run."""
+    now = utcnow()
+    token = secrets.token_hex(16)
+    with write_session(ctx.sessionmaker) as session, session.begin():
+        row = session.get(ExportJob, export_id)
+        if row is None or row.status not in ("queued", "running"):
+            return None
+        account_id, previous = row.account_id, row.blob_key
+        blob_key = f"exports/{account_id}/{export_id}.{secrets.token_hex(8)}"
+        taken = session.execute(
+            update(ExportJob)
+            .where(ExportJob.id == export_id, ExportJob.attempts < MAX_ATTEMPTS, _takeable(now))
+            .values(
+                status="running",
+                lease_token=token,
+                lease_until=_lease(ctx, now),
+                started_at=now,
+                attempts=ExportJob.attempts + 1,
+                blob_key=blob_key,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(taken) == 1:
+            return Claim(export_id, account_id, token, blob_key, previous)
+        session.execute(
+            update(ExportJob)
+            .where(ExportJob.id == export_id, ExportJob.attempts >= MAX_ATTEMPTS, _takeable(now))
+            .values(
+                status="failed", error=GAVE_UP, finished_at=now, lease_token=None, blob_key=None
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return None
+
+
+def _renew(ctx: AppContext, job: Claim) -> bool:
+    with write_session(ctx.sessionmaker) as session, session.begin():
+        renewed = session.execute(
+            update(ExportJob)
+            .where(ExportJob.id == job.export_id, ExportJob.lease_token == job.token)
+            .values(lease_until=_lease(ctx, utcnow()))
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(renewed) == 1
+
+
+@contextmanager
+def heartbeat(ctx: AppContext, job: Claim) -> Iterator[None]:
+    """Renew the job's lease every third of its length until the block ends."""
+    stop = threading.Event()
+    every = ctx.settings.export_lease_seconds / 3
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                if not _renew(ctx, job):
+                    return  # deleted or taken over: finishing will find out
+            except Exception as exc:  # a blip: the next beat tries again
+                log.warning("export lease renewal failed", extra={"error_type": type(exc).__name__})
+
+    thread = threading.Thread(target=beat, name="export-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _finish(ctx: AppContext, job: Claim, made: results.Made) -> bool:
+    now = utcnow()
+    with write_session(ctx.sessionmaker) as session, session.begin():
+        done = session.execute(
+            update(ExportJob)
+            .where(ExportJob.id == job.export_id, ExportJob.lease_token == job.token)
+            .values(
+                status="done",
+                file_key_enc=made.file_key_enc,
+                size=made.blob.size,
+                sha256=made.blob.sha256_hex,
+                finished_at=now,
+                expires_at=now + timedelta(seconds=ctx.settings.export_expiry_seconds),
+                lease_token=None,
+                lease_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(done) == 1
+
+
+def _fail(ctx: AppContext, job: Claim, title: str) -> None:
+    with write_session(ctx.sessionmaker) as session, session.begin():
+        session.execute(
+            update(ExportJob)
+            .where(ExportJob.id == job.export_id, ExportJob.lease_token == job.token)
+            .values(
+                status="failed",
+                error=title,
+                finished_at=utcnow(),
+                lease_token=None,
+                lease_until=None,
+                blob_key=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _remove(ctx: AppContext, blob_key: str | None) -> None:
+    if blob_key is not None:
+        with suppress(BlobStoreError):  # the cleanup command removes it later
+            ctx.blobs.delete(blob_key)
+
+
+def run_job(ctx: AppContext, keys: SigningKeys, export_id: uuid.UUID) -> None:
+    """Make the export if it is ours to make; record done or failed. Never raises."""
+    try:
+        job = claim(ctx, export_id)
+        if job is None:
+            return
+        _remove(ctx, job.previous_blob)  # what an interrupted attempt left
+        with heartbeat(ctx, job):
+            try:
+                made = results.make(ctx, keys, job.account_id, job.export_id, job.blob_key)
+            except Exception as exc:
+                # The type only: messages can carry victim content.
+                log.error("export failed", extra={"error_type": type(exc).__name__})
+                _fail(ctx, job, EVIDENCE_ALTERED if _altered(exc) else FAILED)
+                return
+        if not _finish(ctx, job, made):
+            _remove(ctx, made.blob.blob_key)
+    except Exception as exc:  # the database went away: the lease lapses and another run retries
+        log.error("export job interrupted", extra={"error_type": type(exc).__name__})
+
+
+def _altered(exc: Exception) -> bool:
+    return isinstance(exc, BundleError | StreamCorrupted | IntegrityFailure)
+
+
+class ExportRunner:
+    """This process's export workers; asking twice for one job queues it once."""
+
+    def __init__(self, ctx: AppContext, keys: SigningKeys) -> None:
+        self.ctx = ctx
+        self.keys = keys
+        self.pool = ThreadPoolExecutor(
+            max_workers=ctx.settings.export_workers, thread_name_prefix="export"
+        )
+        self._queued: set[uuid.UUID] = set()
+        self._lock = threading.Lock()
+
+    def start(self, export_id: uuid.UUID) -> None:
+        with self._lock:
+            if export_id in self._queued:
+                return
+            self._queued.add(export_id)
+        self.pool.submit(self._run, export_id)
+
+    def resume(self, export_ids: Iterable[uuid.UUID]) -> None:
+        """Start these jobs here (see `unattended`); the claim decides who really runs each."""
+        for export_id in export_ids:
+            self.start(export_id)
+
+    def _run(self, export_id: uuid.UUID) -> None:
+        try:
+            run_job(self.ctx, self.keys, export_id)
+        finally:
+            with self._lock:
+                self._queued.discard(export_id)
+
+
+def get_runner(request: Request) -> ExportRunner:
+    """The app's runner (`app.state.export_runner`), made on first use."""
+    runner: ExportRunner | None = getattr(request.app.state, "export_runner", None)
+    if runner is None:
+        with _creating:
+            runner = getattr(request.app.state, "export_runner", None)
+            if runner is None:
+                runner = ExportRunner(request.app.state.ctx, get_signing_keys(request))
+                request.app.state.export_runner = runner
+    return runner
+
+
+RunnerDep = Annotated[ExportRunner, Depends(get_runner)]
