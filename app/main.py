@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 
 import anyio
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
@@ -113,6 +116,15 @@ def build_context(settings: Settings) -> AppContext:
     )
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # A running export finishes (or its lease lapses elsewhere) before the pool is closed.
+    runner = getattr(app.state, "export_runner", None)
+    if runner is not None:
+        await anyio.to_thread.run_sync(runner.close)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -123,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Encrypted, tamper-evident incident diary and course-of-conduct summaries.",
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.ctx = build_context(settings)
     app.state.sessionmaker = app.state.ctx.sessionmaker

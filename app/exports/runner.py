@@ -246,6 +246,10 @@ class ExportRunner:
         for export_id in export_ids:
             self.start(export_id)
 
+    def close(self) -> None:
+        """At shutdown: jobs not yet started stay queued in the database; a running one ends."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
     def _run(self, export_id: uuid.UUID) -> None:
         try:
             run_job(self.ctx, self.keys, export_id)
