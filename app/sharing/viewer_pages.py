@@ -90,7 +90,18 @@ _GONE: Mapping[str, tuple[int, str, list[str]]] = {
         "No such exhibit",
         ["This share has no exhibit with that number. Go back to the chronology for the list."],
     ),
+    "altered": (
+        500,
+        "This exhibit failed its integrity check",
+        [
+            "The stored file no longer matches what was received, so it is not served: you "
+            "will never be given altered evidence.",
+            "Tell the person who shared this chronology; the service has logged the failure. "
+            "Copies downloaded earlier can still be checked against the SHA-256 listed here.",
+        ],
+    ),
 }
+_PROBLEM_TYPES = {404: "not-found", 410: "gone", 500: "evidence-integrity"}
 
 
 def _render(template: str, **context: Any) -> str:
@@ -107,11 +118,10 @@ def _wants_json(request: Request) -> bool:
 
 
 def gone_page(request: Request, kind: str) -> Response:
-    """The page for an unknown, revoked or expired link (or a missing exhibit)."""
+    """The page for an unknown, revoked or expired link (or a missing or altered exhibit)."""
     status, heading, paragraphs = _GONE[kind]
     if _wants_json(request):
-        type_ = "not-found" if status == 404 else "gone"
-        response = problem(status, type_, heading, paragraphs[0], request=request)
+        response = problem(status, _PROBLEM_TYPES[status], heading, paragraphs[0], request=request)
         response.headers.update(VIEWER_HEADERS)
         return response
     return html(_render("message.html", heading=heading, paragraphs=paragraphs), status)

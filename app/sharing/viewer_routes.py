@@ -19,6 +19,7 @@ from app.context import AppContext, CtxDep
 from app.crypto.signing import SigningKeys
 from app.db import RecordsReads, SessionDep, utcnow
 from app.errors import PROBLEM_CONTENT_TYPE, TooManyRequests
+from app.evidence.errors import IntegrityFailure
 from app.evidence.exhibits import open_exhibit
 from app.models import ShareLink
 from app.security import ratelimit
@@ -241,6 +242,10 @@ def download_bundle(token: str, request: Request, session: SessionDep, ctx: CtxD
         {
             200: {"description": "The exhibit, bit for bit.", "content": {"*/*": {}}},
             303: {"description": "The passcode is needed first: to the form."},
+            500: {
+                "description": "The stored file failed its integrity check; a page says so.",
+                "content": {"text/html": {}, "application/problem+json": {}},
+            },
         }
     ),
 )
@@ -256,10 +261,13 @@ def download_exhibit(
     if exhibit is None:
         return gone_page(request, "exhibit")
     record_access(session, opened, f"exhibit {exhibit.number}", client_facts(request, ctx.settings))
-    chunks = open_exhibit(ctx, opened.key, exhibit)
-    # Read the first chunk now: damage near the start is then a 500, not a broken
+    # Read the first chunk now: damage near the start is then a clear page, not a broken
     # download; damage found later breaks the transfer short of its Content-Length.
-    first = next(chunks, b"")
+    try:
+        chunks = open_exhibit(ctx, opened.key, exhibit)
+        first = next(chunks, b"")
+    except IntegrityFailure:
+        return gone_page(request, "altered")
     headers = _download_headers(exhibit.bundle_path.rpartition("/")[2])
     return StreamingResponse(
         itertools.chain((first,), chunks),

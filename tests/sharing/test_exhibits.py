@@ -208,8 +208,11 @@ def test_a_tampered_exhibit_is_never_served(
     flip_byte(app, _blob_key(app, evidence_id), HEADER_SIZE + 10)
     response = client.get(f"/s/{token}/exhibits/EX-001")
     assert response.status_code == 500
-    assert response.json()["type"].endswith("/evidence-integrity")
+    assert response.headers["content-type"].startswith("text/html")
+    assert "This exhibit failed its integrity check" in response.text
     assert data[:200] not in response.content
+    as_json = client.get(f"/s/{token}/exhibits/EX-001", headers={"Accept": "application/json"})
+    assert as_json.json()["type"].endswith("/evidence-integrity")
     # The bundle breaks off at the exhibit: no file of it, no manifest, nothing that verifies.
     bundle = client.get(f"/s/{token}/bundle.zip")
     assert data[:200] not in bundle.content
