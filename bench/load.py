@@ -6,7 +6,10 @@ that an officer opens; caseworkers read their clients' chronologies, diaries and
 Everyone is built through the API as the tests build them (the service admin as the CLI makes
 one; every staff account turns on TOTP). Loopback only, bounded in time (LOAD_SECONDS).
 
-Reported per operation: count, throughput, p50/p95/p99 and errors. Afterwards every victim's
+Two phases of LOAD_SECONDS each: saturated (every connection sends as soon as it is answered:
+the throughput), then paced at half that rate on a fixed schedule (the latency a sustainable
+load sees). Reported per operation and phase: count, throughput, p50/p95/p99 and errors.
+Afterwards every victim's
 chain is verified (GET /v1/diary/integrity) and every acknowledged create and amendment is
 checked against what the diary lists, and every acknowledged upload against the evidence list
 (its SHA-256). Exits non-zero on any error or verification failure.
@@ -292,6 +295,7 @@ async def victim_step(
     rng: random.Random,
     stats: Stats,
     shares: list[str],
+    scheduled: float | None = None,
 ) -> None:
     op = rng.choices([name for name, _ in VICTIM_MIX], [w for _, w in VICTIM_MIX])[0]
     ids = list(victim.created)
@@ -301,7 +305,7 @@ async def victim_step(
         op = "share_create"
     if op == "evidence_get" and not victim.evidence:
         op = "evidence_upload"
-    started = time.perf_counter()
+    started = scheduled or time.perf_counter()
     headers = victim.auth
     if op == "incident_create":
         async with session.post("/v1/incidents", json=incident(victim, rng), headers=headers) as r:
@@ -367,6 +371,7 @@ async def caseworker_step(
     clients: list[str],
     rng: random.Random,
     stats: Stats,
+    scheduled: float | None = None,
 ) -> None:
     client = rng.choice(clients)
     op, path = rng.choice(
@@ -377,7 +382,7 @@ async def caseworker_step(
             ("cw_evidence", f"/v1/clients/{client}/evidence?limit=50"),
         ]
     )
-    started = time.perf_counter()
+    started = scheduled or time.perf_counter()
     status, _ = await call(session, "GET", path, headers=auth)
     stats.record(op, started, status == 200, f"{op}: {status}")
 
@@ -387,33 +392,54 @@ async def run_mix(
     victims: list[Victim],
     caseworkers: list[tuple[dict[str, str], list[str]]],
     stats: Stats,
+    rate: float | None = None,
 ) -> float:
+    """Run the mix for SECONDS; the elapsed time.
+
+    Without `rate` every connection sends its next request as soon as the last is answered
+    (saturation: the throughput figure). With `rate` (requests/s in all) each connection sends
+    on a fixed schedule and latency is timed from the scheduled moment, so a slow answer
+    counts the queueing it causes (no coordinated omission): the latency figure.
+    """
+    clients = VICTIM_CLIENTS + len(caseworkers)
+    interval = clients / rate if rate else 0.0
     connector = aiohttp.TCPConnector(limit=VICTIM_CLIENTS + len(caseworkers) + 4)
     timeout = aiohttp.ClientTimeout(total=60)
     shares: list[str] = []
     async with aiohttp.ClientSession(base, connector=connector, timeout=timeout) as session:
-        stop = time.perf_counter() + SECONDS
+        begin = time.perf_counter()
+        stop = begin + SECONDS
+
+        async def turns(index: int) -> Any:
+            """None each turn when saturating; else each turn's scheduled moment, after it."""
+            moment = begin + interval * index / clients
+            while time.perf_counter() < stop:
+                if not rate:
+                    yield None
+                    continue
+                await asyncio.sleep(max(0.0, moment - time.perf_counter()))
+                yield moment
+                moment += interval
 
         async def phone(index: int) -> None:
             # A victim is on one connection at a time, as with one phone: amendments then
             # carry the ETag of her own last write, as the app's would.
             rng = random.Random(index)
             mine = victims[index::VICTIM_CLIENTS]
-            while time.perf_counter() < stop and mine:
-                await victim_step(session, rng.choice(mine), rng, stats, shares)
+            async for moment in turns(index):
+                await victim_step(session, rng.choice(mine), rng, stats, shares, moment)
 
         async def desk(index: int) -> None:
             rng = random.Random(1000 + index)
-            auth, clients = caseworkers[index]
-            while time.perf_counter() < stop and clients:
-                await caseworker_step(session, auth, clients, rng, stats)
+            auth, mine = caseworkers[index]
+            async for moment in turns(VICTIM_CLIENTS + index):
+                await caseworker_step(session, auth, mine, rng, stats, moment)
 
-        started = time.perf_counter()
         await asyncio.gather(
             *(phone(i) for i in range(VICTIM_CLIENTS)),
             *(desk(i) for i in range(len(caseworkers))),
         )
-        return time.perf_counter() - started
+        return time.perf_counter() - begin
 
 
 async def every_item(
@@ -486,11 +512,19 @@ async def main() -> int:
             admin = make_admin(database_url, data)
             async with aiohttp.ClientSession(base) as session:
                 victims, caseworkers = await build_people(session, admin)
-            stats = Stats()
-            elapsed = await run_mix(base, victims, caseworkers, stats)
-            report(stats, elapsed)
+            saturated = Stats()
+            elapsed = await run_mix(base, victims, caseworkers, saturated)
+            print(f"\n-- saturated: {VICTIM_CLIENTS + len(caseworkers)} connections, each "
+                  "sending as soon as it is answered (throughput) --")  # fmt: skip
+            report(saturated, elapsed)
+            rate = sum(len(v) for v in saturated.latencies.values()) / elapsed / 2
+            paced = Stats()
+            elapsed = await run_mix(base, victims, caseworkers, paced, rate=rate)
+            print(f"\n-- paced at half that rate ({rate:.0f} req/s), latency from each "
+                  "request's scheduled moment --")  # fmt: skip
+            report(paced, elapsed)
             problems = await verify(base, victims)
-        errors = [e for errs in stats.errors.values() for e in errs]
+        errors = [e for stats in (saturated, paced) for errs in stats.errors.values() for e in errs]
         acknowledged = sum(len(v.created) for v in victims)
         uploads = sum(len(v.evidence) for v in victims)
         print(f"chains verified: {len(victims) - len({p.split(':')[0] for p in problems})}"
