@@ -18,6 +18,8 @@ _ALLOWED_EXTRA = (
     "duration_ms",
     "error_type",
     "account_id",
+    "evidence_id",  # opaque ids, so an operator can find the file or job a failure names
+    "export_id",
     "event",
 )
 

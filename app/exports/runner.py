@@ -209,13 +209,19 @@ def run_job(ctx: AppContext, keys: SigningKeys, export_id: uuid.UUID) -> None:
                 made = results.make(ctx, keys, job.account_id, job.export_id, job.blob_key)
             except Exception as exc:
                 # The type only: messages can carry victim content.
-                log.error("export failed", extra={"error_type": type(exc).__name__})
+                log.error(
+                    "export failed",
+                    extra={"error_type": type(exc).__name__, "export_id": str(export_id)},
+                )
                 _fail(ctx, job, EVIDENCE_ALTERED if _altered(exc) else FAILED)
                 return
         if not _finish(ctx, job, made):
             _remove(ctx, made.blob.blob_key)
     except Exception as exc:  # the database went away: the lease lapses and another run retries
-        log.error("export job interrupted", extra={"error_type": type(exc).__name__})
+        log.error(
+            "export job interrupted",
+            extra={"error_type": type(exc).__name__, "export_id": str(export_id)},
+        )
 
 
 def _altered(exc: Exception) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -151,7 +152,13 @@ def test_damage_late_in_a_file_breaks_the_download_on_a_real_server(
             assert bytes(received) == data[: len(received)]  # what came was authentic
     finally:
         stop_server(server)
-    assert "evidence failed its integrity check" in server.log_text()
+    failure = next(
+        json.loads(line)
+        for line in server.log_text().splitlines()
+        if "evidence failed its integrity check" in line
+    )
+    assert failure["evidence_id"] == evidence_id  # the operator can find the file
+    assert failure["level"] == "ERROR"
 
 
 @pytest.mark.parametrize("blob_backend", ["local", "s3"], indirect=True)
