@@ -22,6 +22,7 @@ from app.crypto.fields import DataKey
 from app.db import utcnow
 from app.diary.facts import load_facts
 from app.diary.filters import IncidentFilters
+from app.diary.incidents.service import current_rows
 from app.evidence.exhibits import exhibits_for
 from app.exports.model import ChainHead, Exhibit
 from app.integrity.canonical import GENESIS_HASH
@@ -77,3 +78,9 @@ def load_content(
     marks = {i: mark for i, mark in drafts.marks(session, key).items() if i in shown}
     exhibits = exhibits_for(session, key, shown) if include_evidence else []
     return ExportContent(summary, marks, exhibits, chain_head(session, key.account_id))
+
+
+def exhibits_in_scope(session: Session, key: DataKey, filters: IncidentFilters) -> list[Exhibit]:
+    """The exhibits `load_content` lists over `filters`, without decrypting the diary."""
+    shown = {incident_id for incident_id, _, _ in current_rows(session, key.account_id, filters)}
+    return exhibits_for(session, key, shown)

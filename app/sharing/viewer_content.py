@@ -25,7 +25,8 @@ from app.crypto.signing import SigningKeys
 from app.diary.filters import IncidentFilters
 from app.evidence.exhibits import open_exhibit
 from app.exports.bundle import write_bundle
-from app.exports.content import ExportContent, load_content
+from app.exports.content import ExportContent, exhibits_in_scope, load_content
+from app.exports.model import Exhibit
 from app.exports.pdf import export_pdf
 from app.exports.streaming import written_chunks
 from app.sharing.share_schemas import ShareScope
@@ -46,15 +47,26 @@ class SharedView:
         return recipient.crime_reference or f"shared with {recipient.force}"
 
 
-def load_view(session: Session, opened: Opened) -> SharedView:
-    scope = scope_of(opened.share)
-    filters = IncidentFilters(
+def _filters(scope: ShareScope) -> IncidentFilters:
+    return IncidentFilters(
         occurred_from=scope.occurred_from,
         occurred_to=scope.occurred_to,
         subject_ids=tuple(scope.subject_ids),
     )
-    content = load_content(session, opened.key, filters, include_evidence=scope.include_evidence)
+
+
+def load_view(session: Session, opened: Opened) -> SharedView:
+    scope = scope_of(opened.share)
+    content = load_content(
+        session, opened.key, _filters(scope), include_evidence=scope.include_evidence
+    )
     return SharedView(opened, scope, content)
+
+
+def shared_exhibits(session: Session, opened: Opened) -> list[Exhibit]:
+    """The share's exhibits alone: an exhibit download need not build the whole summary."""
+    scope = scope_of(opened.share)
+    return exhibits_in_scope(session, opened.key, _filters(scope)) if scope.include_evidence else []
 
 
 def render_pdf(view: SharedView, keys: SigningKeys) -> bytes:

@@ -38,7 +38,7 @@ from app.sharing.viewer import (
     record_access,
     record_passcode_failure,
 )
-from app.sharing.viewer_content import bundle_chunks, load_view, render_pdf
+from app.sharing.viewer_content import bundle_chunks, load_view, render_pdf, shared_exhibits
 from app.sharing.viewer_pages import (
     VIEWER_HEADERS,
     gone_page,
@@ -256,8 +256,7 @@ def download_exhibit(
     opened = _readable(request, ctx, session, token)
     if isinstance(opened, Response):
         return opened
-    view = load_view(session, opened)
-    exhibit = next((e for e in view.content.exhibits if e.number == number), None)
+    exhibit = next((e for e in shared_exhibits(session, opened) if e.number == number), None)
     if exhibit is None:
         return gone_page(request, "exhibit")
     record_access(session, opened, f"exhibit {exhibit.number}", client_facts(request, ctx.settings))
