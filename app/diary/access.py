@@ -1,8 +1,9 @@
 """The one place that decides which diary objects a caller can see: their own account's.
 
 Every diary query starts from `owned()`; every single-object route loads through
-`get_incident` / `get_subject`, which answer 404 alike for an id that does not exist and for
-one that belongs to another account, so ids reveal nothing.
+`load_owned` (`get_incident`, `get_subject`, and the evidence, upload and export lookups),
+which answers 404 alike for an id that does not exist and for one that belongs to another
+account, so ids reveal nothing.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.models import Incident, Subject
+from app.models import Evidence, EvidenceUpload, ExportJob, Incident, Subject
 
-Owned = TypeVar("Owned", Incident, Subject)
+Owned = TypeVar("Owned", Incident, Subject, Evidence, EvidenceUpload, ExportJob)
 
 
 def owned_by(model: type[Owned], account_id: uuid.UUID) -> ColumnElement[bool]:
@@ -29,22 +30,31 @@ def owned(model: type[Owned], account_id: uuid.UUID) -> Select[Owned]:
     return select(model).where(owned_by(model, account_id))
 
 
-def _load(
-    session: Session, model: type[Owned], account_id: uuid.UUID, object_id: uuid.UUID
+def load_owned(
+    session: Session,
+    model: type[Owned],
+    account_id: uuid.UUID,
+    object_id: uuid.UUID,
+    *,
+    missing: str | None = None,
+    lock: bool = False,
 ) -> Owned:
+    """The caller's row, or 404 (`missing` as the detail)."""
     query = owned(model, account_id).where(model.id == object_id)
+    if lock:
+        query = query.with_for_update()
     # Re-read: after the chain lock is taken the row may have changed under a stale copy.
     found = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
     if found is None:
-        raise NotFound(f"No such {model.__name__.lower()}.")
+        raise NotFound(missing or f"No such {model.__name__.lower()}.")
     return found
 
 
 def get_incident(session: Session, account_id: uuid.UUID, incident_id: uuid.UUID) -> Incident:
     """The caller's incident (withdrawn or not), or 404."""
-    return _load(session, Incident, account_id, incident_id)
+    return load_owned(session, Incident, account_id, incident_id)
 
 
 def get_subject(session: Session, account_id: uuid.UUID, subject_id: uuid.UUID) -> Subject:
     """The caller's subject (withdrawn or not), or 404."""
-    return _load(session, Subject, account_id, subject_id)
+    return load_owned(session, Subject, account_id, subject_id)

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from app.crypto.fields import DataKey
 from app.db import utcnow
 from app.diary import revisions as rev
+from app.diary.access import load_owned
 from app.diary.incidents.content import from_tags, to_tags
-from app.errors import NotFound
 from app.evidence import sealing
 from app.evidence.errors import EvidenceDeleted, QuotaExceeded
 from app.evidence.links import require_incidents
@@ -147,13 +147,7 @@ def find(
     session: Session, account_id: uuid.UUID, evidence_id: uuid.UUID, *, lock: bool = False
 ) -> Evidence:
     """The caller's evidence (deleted or not), or 404."""
-    query = select(Evidence).where(Evidence.id == evidence_id, Evidence.account_id == account_id)
-    if lock:
-        query = query.with_for_update()
-    row = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
-    if row is None:
-        raise NotFound("No such evidence.")
-    return row
+    return load_owned(session, Evidence, account_id, evidence_id, lock=lock)
 
 
 def get_live(

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.crypto.fields import DataKey
 from app.db import rowcount, utcnow, write_session
+from app.diary.access import load_owned
 from app.diary.incidents.content import from_tags, to_tags
 from app.errors import NotFound
 from app.evidence import sealing
@@ -110,13 +111,7 @@ def _claim_of(upload: EvidenceUpload, token: str) -> Claim:
 
 def find(session: Session, account_id: uuid.UUID, upload_id: uuid.UUID) -> EvidenceUpload:
     """The caller's upload; 404 if unknown or another's, 410 once expired and unfinished."""
-    upload = session.scalars(
-        select(EvidenceUpload)
-        .where(EvidenceUpload.id == upload_id, EvidenceUpload.account_id == account_id)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if upload is None:
-        raise NotFound("No such upload.")
+    upload = load_owned(session, EvidenceUpload, account_id, upload_id, missing="No such upload.")
     if upload.completed_at is None and upload.expires_at <= utcnow():
         raise UploadExpired("This upload expired before it was finished; start a new one.")
     return upload

@@ -26,7 +26,8 @@ from app.audit import record as audit
 from app.crypto.fields import DataKey, decrypt_bytes, decrypt_field, encrypt_bytes, encrypt_field
 from app.db import utcnow
 from app.diary import revisions as rev
-from app.errors import AppError, Conflict, NotFound, TooManyRequests
+from app.diary.access import load_owned
+from app.errors import AppError, Conflict, TooManyRequests
 from app.exports.schemas import ExportIn, ExportOptions, ExportOut, ExportPage, PreparedBy
 from app.integrity import chain
 from app.models import ExportJob
@@ -120,14 +121,7 @@ def export_out(key: DataKey, row: ExportJob) -> ExportOut:
 
 
 def find(session: Session, account_id: uuid.UUID, export_id: uuid.UUID) -> ExportJob:
-    row = session.scalars(
-        select(ExportJob)
-        .where(ExportJob.id == export_id, ExportJob.account_id == account_id)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if row is None:
-        raise NotFound(EXPORT_NOT_FOUND)
-    return row
+    return load_owned(session, ExportJob, account_id, export_id, missing=EXPORT_NOT_FOUND)
 
 
 def _pending(session: Session, account_id: uuid.UUID) -> int:
