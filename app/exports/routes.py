@@ -23,6 +23,7 @@ from app.db import RecordsReads, SessionDep
 from app.diary.deps import KeyDep
 from app.errors import ServiceUnavailable, problem_responses
 from app.evidence import storage
+from app.evidence.completion import remove_blob
 from app.evidence.download import content_disposition
 from app.exports import jobs
 from app.exports.runner import RunnerDep, unattended
@@ -128,16 +129,8 @@ def delete_export(
     """Delete the export and its result (a job still running is abandoned)."""
     blob_key = jobs.delete(session, key, export_id)
     if blob_key is not None:
-        background.add_task(remove_result, ctx, blob_key)
+        background.add_task(remove_blob, ctx, blob_key)  # or, failing that, the cleanup
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-def remove_result(ctx: AppContext, blob_key: str) -> None:
-    """Best effort: a result left behind is found by `python -m app.cli cleanup`."""
-    try:
-        ctx.blobs.delete(blob_key)
-    except BlobStoreError:
-        return
 
 
 def read_result(ctx: AppContext, result: jobs.Result) -> Iterator[bytes]:

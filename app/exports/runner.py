@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -30,11 +30,11 @@ from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.blobs import BlobStoreError
 from app.context import AppContext
 from app.crypto.signing import SigningKeys
 from app.crypto.stream import StreamCorrupted
 from app.db import rowcount, utcnow, write_session
+from app.evidence.completion import remove_blob
 from app.evidence.errors import IntegrityFailure
 from app.exports import results
 from app.exports.bundle import BundleError
@@ -193,8 +193,7 @@ def _fail(ctx: AppContext, job: Claim, title: str) -> None:
 
 def _remove(ctx: AppContext, blob_key: str | None) -> None:
     if blob_key is not None:
-        with suppress(BlobStoreError):  # the cleanup command removes it later
-            ctx.blobs.delete(blob_key)
+        remove_blob(ctx, blob_key)
 
 
 def run_job(ctx: AppContext, keys: SigningKeys, export_id: uuid.UUID) -> None:
