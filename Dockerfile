@@ -10,9 +10,15 @@ FROM python:3.11.10-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 RUN python -m venv /venv
+# Exactly the lock, hashes checked (requirements/lock.py): the image runs what the suite tested.
+COPY requirements ./requirements
+RUN /venv/bin/pip install --require-hashes --no-deps -r requirements/uv.txt \
+    && /venv/bin/uv pip sync --python /venv/bin/python --require-hashes requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN /venv/bin/pip install . && /venv/bin/python -m compileall -q /venv
+RUN /venv/bin/uv pip install --python /venv/bin/python --no-deps --no-build-isolation . \
+    && /venv/bin/uv pip uninstall --python /venv/bin/python uv \
+    && /venv/bin/python -m compileall -q /venv
 
 FROM python:3.11.10-slim-bookworm
 # The PDF export embeds DejaVu Sans (app/exports/fonts.py).

@@ -7,16 +7,33 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: install run migrate test test-sqlite test-postgres lint typecheck openapi audit fuzz load bench clean
+.PHONY: install lock relock run migrate test test-sqlite test-postgres lint typecheck openapi audit fuzz load bench clean
 
+# The supported interpreters are pyproject.toml's requires-python; an older one stops here, clearly.
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0) if sys.version_info >= (3, 11) else sys.exit("Chronicle needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0] + ". Run with PYTHON=python3.11 (or newer).")'
 	$(PYTHON) -m venv $(VENV)
 
-# Idempotent: re-installs only when pyproject.toml changed since the last install.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Exactly the lock (requirements/, hashes checked): uv is bootstrapped from its own hashed pin,
+# then `uv pip sync` makes the venv equal to the lock, then the project itself without deps.
+# Re-runs only when a lock file changed since the last install.
+LOCKS := requirements/uv.txt requirements/dev.txt
+$(VENV)/.installed: $(LOCKS) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCKS)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $@
+
+# Regenerate the lock from pyproject.toml: `make lock` upgrades everything within its ranges;
+# `make relock` keeps today's pins where they still fit (after adding or narrowing a dependency).
+# Either is a deliberate commit that runs the whole suite (`make test`).
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
+	$(BIN)/python requirements/lock.py --uv $(BIN)/uv --upgrade
+
+relock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
+	$(BIN)/python requirements/lock.py --uv $(BIN)/uv
 
 # Tools the tests call as an officer would (pdftotext, pdfsig, openssl, sha256sum) and the PDF font.
 # Chromium drives the share viewer's browser test (Playwright with Debian's browser, never a download).
@@ -35,8 +52,8 @@ run: migrate
 	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
 
 lint: install
-	$(BIN)/ruff check app tests bench migrations
-	$(BIN)/ruff format --check app tests bench migrations
+	$(BIN)/ruff check app tests bench migrations requirements
+	$(BIN)/ruff format --check app tests bench migrations requirements
 
 typecheck: install
 	$(BIN)/mypy
