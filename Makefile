@@ -18,8 +18,11 @@ $(BIN)/python:
 # then `uv pip sync` makes the venv equal to the lock, then the project itself without deps.
 # Re-runs only when a lock file changed since the last install.
 LOCKS := requirements/uv.txt requirements/dev.txt
-$(VENV)/.installed: $(LOCKS) | $(BIN)/python
+$(BIN)/uv: requirements/uv.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
+	touch $@
+
+$(VENV)/.installed: $(LOCKS) $(BIN)/uv
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCKS)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $@
@@ -27,12 +30,10 @@ $(VENV)/.installed: $(LOCKS) | $(BIN)/python
 # Regenerate the lock from pyproject.toml: `make lock` upgrades everything within its ranges;
 # `make relock` keeps today's pins where they still fit (after adding or narrowing a dependency).
 # Either is a deliberate commit that runs the whole suite (`make test`).
-lock: $(BIN)/python
-	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
+lock: $(BIN)/uv
 	$(BIN)/python requirements/lock.py --uv $(BIN)/uv --upgrade
 
-relock: $(BIN)/python
-	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
+relock: $(BIN)/uv
 	$(BIN)/python requirements/lock.py --uv $(BIN)/uv
 
 # Tools the tests call as an officer would (pdftotext, pdfsig, openssl, sha256sum) and the PDF font.
