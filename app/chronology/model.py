@@ -7,7 +7,7 @@ every datetime is normalised to UTC so ordering and calendar buckets are the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from uuid import UUID
 
@@ -103,3 +103,54 @@ class IncidentFacts:
     def occurred_on(self) -> date:
         """The calendar day (UTC) the incident happened on."""
         return self.occurred_at.date()
+
+
+# Where a reader's consent excludes the diary's words (a `summary` grant, app.sharing.scopes),
+# a person named in it appears as "Person 1", "Person 2", ... in the order of the subject list.
+PERSON_LABEL = "Person {n}"
+# The fields of the summary that are empty (or null) without the words, as the JSON names them.
+WITHHELD_WITHOUT_WORDS = (
+    "timeline.description",
+    "timeline.location",
+    "timeline.platform",
+    "timeline.witnesses",
+    "timeline.police_references",
+    "police_reports.references",
+    "subjects.label",
+    "subjects.orders.conditions",
+    "risk_screening.answers.context",
+    "risk_screening.answerer_name",
+    "risk_screening.crime_reference",
+)
+
+
+def without_words(
+    incidents: list[IncidentFacts], subjects: list[SubjectFacts]
+) -> tuple[list[IncidentFacts], list[SubjectFacts]]:
+    """The facts with everything the victim wrote in her own words taken out, so nothing built
+    from them (timeline, statements, offences, risk) can quote it: descriptions, places,
+    platforms, witnesses, police references, the names of the people involved and the terms of
+    orders. What is left is what she chose from lists (behaviours, channels, impact, the
+    relationship, the kind and dates of an order) and the dates. Having reported to the police
+    is kept as a yes/no."""
+    kept_incidents = [
+        replace(
+            incident,
+            description="",
+            location=None,
+            platform=None,
+            witnesses=None,
+            police_references=(),
+            reported_to_police=incident.reported_to_police or bool(incident.police_references),
+        )
+        for incident in incidents
+    ]
+    kept_subjects = [
+        replace(
+            subject,
+            label=PERSON_LABEL.format(n=n),
+            orders=tuple(replace(order, conditions="") for order in subject.orders),
+        )
+        for n, subject in enumerate(subjects, start=1)
+    ]
+    return kept_incidents, kept_subjects

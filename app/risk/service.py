@@ -133,3 +133,19 @@ def screening(
         history=page.items,
         suggestions=suggest_sdash_answers(incidents, subjects, as_of=utcnow()),
     )
+
+
+def without_free_text(screening: schemas.RiskScreening) -> schemas.RiskScreening:
+    """The screenings as yes / no / unknown only: no context typed behind an answer, no
+    answerer's name and no crime reference (for a reader whose consent excludes the words)."""
+
+    def answers_only(item: schemas.AssessmentOut) -> schemas.AssessmentOut:
+        answers = {q: schemas.Answer(answer=a.answer) for q, a in item.answers.items()}
+        return item.model_copy(
+            update={"answers": answers, "answerer_name": None, "crime_reference": None}
+        )
+
+    history = [answers_only(item) for item in screening.history]
+    return screening.model_copy(
+        update={"latest": history[0] if history else None, "history": history}
+    )

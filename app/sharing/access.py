@@ -40,8 +40,8 @@ from app.models import AuditEvent, ConsentGrant
 from app.security.client import ClientFacts
 from app.sharing.deps import Caseworker, Staff
 from app.sharing.schemas import Scope
+from app.sharing.scopes import SCOPES
 
-SCOPE_RANK: Mapping[str, int] = {"summary": 1, "diary": 2, "assist": 3}
 CLIENT_NOT_FOUND = "No such client, or their consent has ended."
 
 
@@ -61,6 +61,11 @@ class ClientAccess:
     key: DataKey  # the client's data key: what the caseworker reads is decrypted with it
     actor: AuditActor  # how this caseworker appears in the client's audit trail
     caseworker: Staff
+
+    @property
+    def words(self) -> bool:
+        """Whether this grant shows the client's own words (app.sharing.scopes)."""
+        return SCOPES[self.scope].words
 
     def audit(
         self,
@@ -104,7 +109,7 @@ def resolve_client(
     ).one_or_none()
     if grant is None:
         raise NotFound(CLIENT_NOT_FOUND)
-    if SCOPE_RANK[grant.scope] < SCOPE_RANK[need]:
+    if SCOPES[grant.scope].rank < SCOPES[need].rank:  # type: ignore[index]
         raise ScopeInsufficient(
             f"The client's consent covers '{grant.scope}'; this needs '{need}'. "
             "Ask the client to grant a wider scope."
@@ -128,6 +133,7 @@ def client_access(need: Scope) -> Callable[..., ClientAccess]:
     ) -> ClientAccess:
         return resolve_client(ctx, session, caseworker, client_id, need)
 
+    dependency.scope = need  # type: ignore[attr-defined]  # read by the scope table's test
     return dependency
 
 

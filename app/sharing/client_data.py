@@ -51,7 +51,7 @@ def chronology(
         facts=facts,
         details=_filter_details(filters),
     )
-    return summarise(session, access.key, filters)
+    return summarise(session, access.key, filters, words=access.words)
 
 
 def list_incidents(

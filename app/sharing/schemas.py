@@ -112,8 +112,12 @@ class GrantIn(Input):
     )
     link_code: Code
     scope: Scope = Field(
-        description="summary: the course-of-conduct summary; diary: also the incidents and "
-        "evidence; assist: also adding notes to your record."
+        description="summary: the course-of-conduct analysis only (counts, dates, behaviours, "
+        "statements with incident numbers, risk markers, trend, offences, S-DASH answers as "
+        "yes/no), without anything you wrote in your own words (descriptions, places, "
+        "witnesses, police references, names, order terms, screening notes); diary: also your "
+        "words, the incidents and the evidence; assist: also drafting incidents for you to "
+        "confirm, notes and preparing exports for you."
     )
     expires_at: IsoDatetime = Field(description="Required; in the future, at most a year away.")
 
