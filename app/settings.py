@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     account_quota_bytes: int = Field(10 * 1024**3, ge=1024)
     upload_expiry_seconds: int = Field(24 * 3600, ge=60)
     upload_lease_seconds: int = Field(60, ge=1, le=3600)
+    # Slow clients (app.evidence.transfer): a body that sends nothing for `body_idle_seconds`,
+    # or averages under `body_min_rate` bytes a second once `body_rate_grace_seconds` have
+    # passed, is cut off (408; a tus PATCH keeps what arrived and answers its offset). One
+    # account moves at most `max_transfers_per_account` bodies (up or down) at once (429).
+    body_idle_seconds: float = Field(30, gt=0, le=600)
+    body_min_rate: int = Field(1024, ge=0)
+    body_rate_grace_seconds: float = Field(30, ge=0, le=600)
+    max_transfers_per_account: int = Field(4, ge=1, le=64)
 
     # Exports (app.exports.jobs): how long a finished export can be downloaded, how many one
     # account may have queued or running at once, how many one process makes at a time, and

@@ -1,23 +1,22 @@
-"""What a PATCH body must satisfy before any of it counts, checked as it streams.
+"""What a PATCH body must satisfy before any of it counts, checked as it arrives.
 
-`BodyChecks.check` wraps the body's batches on their way to the encrypted writer, in the
-worker thread. It raises (so the writer keeps nothing of this request) when the body is
-longer than the upload has room for, when the upload's lease could not be renewed, or, with
-an `Upload-Checksum`, when the body's SHA-256 differs or the body was cut off (a part of a
-body cannot be checked against the whole body's checksum). Without a checksum, the bytes that
-arrived before a client went away are kept: tus resumes from there.
+`BodyChecks.start()` follows one body: `see` each batch as it comes off the network (on the
+event loop: a body longer than the upload has room for is refused before it is stored),
+`hash` it where it is encrypted (in the transfer thread), and `finish` once it has ended. With
+an `Upload-Checksum`, a body whose SHA-256 differs, or that was cut off (a part of a body cannot
+be checked against the whole body's checksum), is refused, and the writer keeps nothing of it.
+Without a checksum, the bytes that arrived before a client went away are kept: tus resumes
+from there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from app.errors import AppError
-from app.evidence.errors import ChecksumMismatch, FileTooLarge, UploadBusy
+from app.evidence.errors import ChecksumMismatch, FileTooLarge
 
 
 class BodyIncomplete(AppError):
@@ -29,48 +28,31 @@ class BodyChecks:
     room: int
     checksum: bytes | None
 
-    def check(
-        self,
-        batches: Iterator[bytes],
-        disconnected: Callable[[], bool],
-        *,
-        renew: Callable[[], bool],
-        renew_every: float,
-    ) -> Iterator[bytes]:
-        digest = hashlib.sha256() if self.checksum is not None else None
-        received = 0
-        renewed = time.monotonic()
-        for batch in batches:
-            received += len(batch)
-            if received > self.room:
-                raise FileTooLarge(f"Upload-Length leaves room for {self.room} more bytes.")
-            if digest is not None:
-                digest.update(batch)
-            # Renewed before the batch is written, never after the lease could have run out.
-            if time.monotonic() - renewed > renew_every:
-                if not renew():
-                    raise UploadBusy("This upload was taken over by another request.")
-                renewed = time.monotonic()
-            yield batch
-        if digest is not None and self.checksum is not None:
-            if disconnected():
-                raise BodyIncomplete("The body ended early; nothing of it was kept.")
-            if not hmac.compare_digest(digest.digest(), self.checksum):
-                raise ChecksumMismatch("Upload-Checksum does not match; nothing was kept.")
+    def start(self) -> BodyCheck:
+        return BodyCheck(self)
 
 
-class Portions:
-    """Cuts a stream of batches into portions of about `size` bytes, one after another."""
+class BodyCheck:
+    """The checks of one body, batch by batch (see the module docstring)."""
 
-    def __init__(self, batches: Iterator[bytes]) -> None:
-        self._batches = batches
-        self.exhausted = False
+    def __init__(self, checks: BodyChecks) -> None:
+        self.checks = checks
+        self.received = 0
+        self._digest = hashlib.sha256() if checks.checksum is not None else None
 
-    def next_portion(self, size: int) -> Iterator[bytes]:
-        taken = 0
-        for batch in self._batches:
-            yield batch
-            taken += len(batch)
-            if taken >= size:
-                return
-        self.exhausted = True
+    def see(self, batch: bytes) -> None:
+        self.received += len(batch)
+        if self.received > self.checks.room:
+            raise FileTooLarge(f"Upload-Length leaves room for {self.checks.room} more bytes.")
+
+    def hash(self, batch: bytes) -> None:
+        if self._digest is not None:
+            self._digest.update(batch)
+
+    def finish(self, *, cut_short: bool) -> None:
+        if self._digest is None or self.checks.checksum is None:
+            return
+        if cut_short:
+            raise BodyIncomplete("The body ended early; nothing of it was kept.")
+        if not hmac.compare_digest(self._digest.digest(), self.checks.checksum):
+            raise ChecksumMismatch("Upload-Checksum does not match; nothing was kept.")

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import anyio.to_thread
 from fastapi import Header, Request
 from fastapi.responses import StreamingResponse
 
@@ -31,7 +30,13 @@ from app.crypto.stream import StreamCorrupted, ciphertext_size
 from app.errors import PROBLEM_CONTENT_TYPE, AppError, ServiceUnavailable
 from app.evidence import sealing, service, storage
 from app.evidence.errors import IntegrityFailure
-from app.evidence.transfer import first_batch, send_batches
+from app.evidence.transfer import (
+    ReleasingStream,
+    first_batch,
+    in_transfer_thread,
+    send_batches,
+    take_transfer_slot,
+)
 from app.models import Evidence
 
 log = logging.getLogger("app.evidence")
@@ -173,9 +178,12 @@ async def respond(
     opened: Opened,
     range_header: str | None,
     if_range: str | None,
+    *,
+    account_id: uuid.UUID,
 ) -> StreamingResponse:
     """The file's response: 200, or 206 for one `Range` (unless `If-Range` names another file).
 
+    It counts as one of `account_id`'s transfers (the caller's own account) until it ends.
     The first batch is read before the response starts, so damage near the start is a clean
     500; damage found later breaks the connection short of its Content-Length.
     """
@@ -183,14 +191,20 @@ async def respond(
     if if_range is not None and if_range.strip() != opened.etag:
         wanted = None
     sent = span(wanted, opened.size)
-    pieces = await anyio.to_thread.run_sync(read, ctx, opened, sent)
-    first = await first_batch(request, pieces)
-    return StreamingResponse(
-        send_batches(request, first, pieces),
-        status_code=206 if wanted else 200,
-        media_type=opened.media_type,
-        headers=headers(opened, sent, partial=wanted is not None),
-    )
+    release = take_transfer_slot(request, account_id, ctx.settings)
+    try:
+        pieces = await in_transfer_thread(request, read, ctx, opened, sent)
+        first = await first_batch(request, pieces)
+        return ReleasingStream(
+            send_batches(request, first, pieces),
+            release=release,
+            status_code=206 if wanted else 200,
+            media_type=opened.media_type,
+            headers=headers(opened, sent, partial=wanted is not None),
+        )
+    except BaseException:
+        release()
+        raise
 
 
 def headers(opened: Opened, span: tuple[int, int], *, partial: bool) -> dict[str, str]:

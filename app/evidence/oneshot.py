@@ -1,11 +1,12 @@
 """POST /v1/evidence: a small file and its fields in one multipart request.
 
-Runs in a worker thread over the body (app.evidence.transfer): the file part streams through
-the encrypted writer, which hashes it as it writes (one pass), while its head is sniffed as
-soon as it is in, so a disallowed type is refused before the rest is stored. Then one short
-transaction records it. A client that sends its own `id` may repeat the request: the same file
-under the same id returns the original, a different one is 409. On any failure the stored blob
-is removed, so nothing of a refused or broken request remains.
+The body is read on the event loop first (app.evidence.transfer: it is small, the body limit
+bounds it, and a slow client holds no thread); then, in a transfer thread, the file part
+streams through the encrypted writer, which hashes it as it writes (one pass), while its head
+is sniffed as soon as it is in, so a disallowed type is refused before the rest is stored.
+Then one short transaction records it. A client that sends its own `id` may repeat the
+request: the same file under the same id returns the original, a different one is 409. On any
+failure the stored blob is removed, so nothing of a refused or broken request remains.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from app.evidence import completion, download, oneshot, service
 from app.evidence.errors import UnsupportedMedia, store_failures
 from app.evidence.multipart import boundary_of
 from app.evidence.schemas import EvidenceOut, EvidencePage, EvidencePatch
-from app.evidence.transfer import receive_body
+from app.evidence.transfer import receive_body, transfer_slot
 from app.pagination import Cursor, Limit
 
 log = logging.getLogger("app.evidence")
@@ -72,8 +72,8 @@ async def create_evidence(request: Request, key: KeyDep, ctx: CtxDep) -> Respons
     def consume(*body: Any) -> oneshot.Stored:
         return oneshot.store_form(ctx, key, boundary, *body)
 
-    with store_failures():
-        stored = await receive_body(request, consume)
+    with store_failures(), transfer_slot(request, key.account_id, ctx.settings):
+        stored = await receive_body(request, ctx.settings, consume)
     out = await anyio.to_thread.run_sync(service.evidence_out, key, stored.row)
     return _json(out, 201 if stored.created else 200)
 
@@ -164,4 +164,6 @@ async def get_content(
 ) -> Response:
     """Stream the file (one `Range` honoured). Altered storage aborts the stream, loudly."""
     opened = await anyio.to_thread.run_sync(download.open_file, ctx, key, evidence_id)
-    return await download.respond(request, ctx, opened, range_header, if_range)
+    return await download.respond(
+        request, ctx, opened, range_header, if_range, account_id=key.account_id
+    )

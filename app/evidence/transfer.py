@@ -1,43 +1,58 @@
-"""Moving file bodies between the event loop and the thread that encrypts and stores them.
+"""Moving file bodies between the network and the threads that encrypt and store them.
 
-Uploads: the event loop reads the request body and hands it, in batches of about 1 MiB
-through a queue of a few batches, to one worker thread that runs the (synchronous) encrypted
-writer over it. So no more than a few MiB of a body are in memory at once, the loop never
-waits on crypto or storage, and the writer sees one plain iterator, as app.evidence.storage
-expects. How the body ends decides what counts:
-- it ended: the iterator ends;
-- the client went away: the iterator ends too, so the bytes that did arrive are kept (tus
-  resumes from there), and `disconnected()` tells the consumer, which may refuse them;
-- anything else (a body over the limit, a cancelled request): the iterator raises, so the
-  writer keeps nothing of this request.
+Waiting for the network never holds a thread. The event loop reads a request body into batches
+(`Body.batches`); a worker thread is taken only to encrypt and store a batch that is already
+in memory, and given back before the next one is awaited. So a client that trickles a byte a
+second costs a little memory and a socket, never one of the transfer threads every other
+upload and download needs. How a body ends decides what counts:
+- it ended: the batches end;
+- the client went away (`disconnected`) or stalled (`stalled`: nothing for `body_idle_seconds`,
+  or under `body_min_rate` bytes a second on average after `body_rate_grace_seconds`): the
+  batches end too, so the bytes that did arrive can be kept (tus resumes from there) or refused
+  by the caller, which decides;
+- anything else (a body over the limit, a cancelled request): the error propagates, and the
+  caller keeps nothing of this request.
 
-Downloads: the decrypting reader runs in a worker thread a batch at a time; the loop sends.
+Downloads: the decrypting reader runs in a worker thread a batch at a time; the loop sends, so
+a slow reader holds no thread either.
 
-Worker threads come from a limiter of their own, so long uploads cannot take every thread
-the rest of the service needs.
+Worker threads come from a limiter of their own, so transfers cannot take every thread the rest
+of the service needs; and one account moves at most `max_transfers_per_account` bodies at once
+(`transfer_slot`), so it cannot take every transfer thread from other accounts.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
-from contextlib import aclosing
-from typing import TypeVar
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from anyio import from_thread
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from app.errors import AppError, TooManyRequests
+from app.settings import Settings
 
 BATCH_BYTES = 1024 * 1024
-QUEUE_BATCHES = 4
 TRANSFER_THREADS = 16
+# How long a client refused for too many transfers is asked to wait: about one small transfer.
+TRANSFER_RETRY_AFTER_SECONDS = 5
 
 T = TypeVar("T")
 Consumer = Callable[[Iterator[bytes], Callable[[], bool]], T]
 
 
-class BodyInterrupted(Exception):
-    """The request body broke off for a reason other than the client leaving."""
+class BodyTooSlow(AppError):
+    status, type, title = 408, "body-too-slow", "The request body arrived too slowly"
+
+
+class TooManyTransfers(TooManyRequests):
+    type, title = "too-many-transfers", "Too many transfers at once"
 
 
 def transfer_limiter(request: Request) -> anyio.CapacityLimiter:
@@ -51,86 +66,119 @@ def transfer_limiter(request: Request) -> anyio.CapacityLimiter:
     return limiter
 
 
-class _Feed:
-    def __init__(self) -> None:
-        self.send, self.receive = anyio.create_memory_object_stream[bytes](QUEUE_BATCHES)
-        self.disconnected = False
-        self.interrupted = False
+async def in_transfer_thread(request: Request, func: Callable[..., T], *args: Any) -> T:
+    """`func(*args)` in a transfer thread: for work on bytes already in memory, never a wait."""
+    return await anyio.to_thread.run_sync(func, *args, limiter=transfer_limiter(request))
 
-    def batches(self) -> Iterator[bytes]:
-        """The body as the worker thread sees it (see the module docstring)."""
+
+def take_transfer_slot(
+    request: Request, account_id: uuid.UUID, settings: Settings
+) -> Callable[[], None]:
+    """One of the account's `max_transfers_per_account` bodies in flight, or 429; returns the
+    function that gives it back (once, however often it is called).
+
+    Counted per process, on the event loop: nothing here awaits, so no lock is needed."""
+    counts: dict[uuid.UUID, int] = request.app.state.__dict__.setdefault("transfers_in_flight", {})
+    if counts.get(account_id, 0) >= settings.max_transfers_per_account:
+        raise TooManyTransfers(
+            f"At most {settings.max_transfers_per_account} uploads and downloads at once per "
+            "account; try again when one has finished.",
+            headers={"Retry-After": str(TRANSFER_RETRY_AFTER_SECONDS)},
+        )
+    counts[account_id] = counts.get(account_id, 0) + 1
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            counts[account_id] -= 1
+            if not counts[account_id]:
+                del counts[account_id]
+
+    return release
+
+
+@contextmanager
+def transfer_slot(request: Request, account_id: uuid.UUID, settings: Settings) -> Iterator[None]:
+    """`take_transfer_slot` for the length of a block (an upload's route)."""
+    release = take_transfer_slot(request, account_id, settings)
+    try:
+        yield
+    finally:
+        release()
+
+
+class Body:
+    """A request body read on the event loop, with the slow-client limits applied."""
+
+    def __init__(self, request: Request, settings: Settings) -> None:
+        self._request = request
+        self._idle = settings.body_idle_seconds
+        self._min_rate = settings.body_min_rate
+        self._grace = settings.body_rate_grace_seconds
+        self.received = 0
+        self.disconnected = False
+        self.stalled = False
+
+    @property
+    def cut_short(self) -> bool:
+        """The body did not end as the client meant it to (gone away or too slow)."""
+        return self.disconnected or self.stalled
+
+    async def batches(self, size: int = BATCH_BYTES) -> AsyncIterator[bytes]:
+        """The body in batches of at least `size` bytes (the last may be shorter)."""
+        chunks = self._request.stream().__aiter__()
+        started = time.monotonic()
+        pending: list[bytes] = []
+        held = 0
         while True:
             try:
-                batch = from_thread.run(self.receive.receive)
-            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                with anyio.fail_after(self._wait_allowed(started)):
+                    chunk = await chunks.__anext__()
+            except StopAsyncIteration:
                 break
-            yield batch
-        if self.interrupted:
-            raise BodyInterrupted("the request body broke off")
-
-    async def _body(self, request: Request) -> AsyncGenerator[bytes, None]:
-        pending: list[bytes] = []
-        size = 0
-        try:
-            async for chunk in request.stream():
-                pending.append(chunk)
-                size += len(chunk)
-                if size >= BATCH_BYTES:
-                    yield b"".join(pending)
-                    pending, size = [], 0
-        except ClientDisconnect:
-            self.disconnected = True
+            except TimeoutError:
+                self.stalled = True
+                break
+            except ClientDisconnect:
+                self.disconnected = True
+                break
+            self.received += len(chunk)
+            pending.append(chunk)
+            held += len(chunk)
+            if held >= size:
+                yield b"".join(pending)
+                pending, held = [], 0
         if pending:
             yield b"".join(pending)
 
-    async def pump(self, request: Request) -> None:
-        try:
-            async with aclosing(self._body(request)) as body:
-                async for batch in body:
-                    await self.send.send(batch)
-        except anyio.BrokenResourceError:
-            return  # the worker stopped reading: its outcome says why
-        except BaseException:
-            self.interrupted = True  # before the stream closes, so the worker sees it
-            raise
-        finally:
-            self.send.close()
+    def _wait_allowed(self, started: float) -> float:
+        """How long the next chunk may take: the idle limit, or less if the rate is behind."""
+        if not self._min_rate:
+            return self._idle
+        # The moment the average rate would fall under the minimum, counting the grace period.
+        due = started + max(self._grace, self.received / self._min_rate)
+        return max(0.0, min(self._idle, due - time.monotonic()))
+
+    def too_slow(self, detail: str, headers: dict[str, str] | None = None) -> BodyTooSlow:
+        return BodyTooSlow(
+            f"{detail} Send at least {self._min_rate} bytes a second and never pause for "
+            f"{self._idle:g} seconds.",
+            headers=headers,
+        )
 
 
-async def receive_body(request: Request, consume: Consumer[T]) -> T:
-    """Run `consume(batches, disconnected)` in a worker thread over the request body."""
-    feed = _Feed()
-    outcome: list[T] = []
-    failure: list[BaseException] = []
+async def receive_body(request: Request, settings: Settings, consume: Consumer[T]) -> T:
+    """Read the whole body on the event loop, then `consume(batches, disconnected)` it in a
+    transfer thread (for one-request uploads, whose size the body limit bounds).
 
-    async def work() -> None:
-        try:
-            outcome.append(
-                await anyio.to_thread.run_sync(
-                    consume,
-                    feed.batches(),
-                    lambda: feed.disconnected,
-                    limiter=transfer_limiter(request),
-                )
-            )
-        except Exception as exc:
-            failure.append(exc)
-            scope.cancel()  # stop reading a body nobody will use
-        finally:
-            feed.receive.close()
-
-    async with anyio.create_task_group() as group:
-        scope = group.cancel_scope
-        group.start_soon(work)
-        try:
-            await feed.pump(request)
-        except anyio.get_cancelled_exc_class():
-            raise
-        except Exception as exc:
-            failure.insert(0, exc)  # the body's own failure explains the worker's
-    if failure:
-        raise failure[0]
-    return outcome[0]
+    A body that stalls is refused (408) before anything of it is stored."""
+    body = Body(request, settings)
+    batches = [batch async for batch in body.batches()]
+    if body.stalled:
+        raise body.too_slow("The upload was too slow; nothing of it was kept.")
+    return await in_transfer_thread(request, consume, iter(batches), lambda: body.disconnected)
 
 
 def _next_batch(pieces: Iterator[bytes]) -> bytes:
@@ -146,15 +194,28 @@ def _next_batch(pieces: Iterator[bytes]) -> bytes:
 
 async def first_batch(request: Request, pieces: Iterator[bytes]) -> bytes:
     """The first batch, read before the response starts so an early failure is a clean error."""
-    return await anyio.to_thread.run_sync(_next_batch, pieces, limiter=transfer_limiter(request))
+    return await in_transfer_thread(request, _next_batch, pieces)
 
 
 async def send_batches(
     request: Request, first: bytes, pieces: Iterator[bytes]
 ) -> AsyncIterator[bytes]:
     """`first`, then the rest of `pieces`, read in worker threads a batch at a time."""
-    limiter = transfer_limiter(request)
     batch = first
     while batch:
         yield batch
-        batch = await anyio.to_thread.run_sync(_next_batch, pieces, limiter=limiter)
+        batch = await in_transfer_thread(request, _next_batch, pieces)
+
+
+class ReleasingStream(StreamingResponse):
+    """A streamed download that gives its transfer slot back however the response ends."""
+
+    def __init__(self, *args: Any, release: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release()

@@ -11,8 +11,9 @@ worker thread with no transaction open (app.evidence.transfer), then saves the n
 from __future__ import annotations
 
 import inspect
+import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Annotated, Any
 
@@ -27,13 +28,16 @@ from app.db import SessionDep
 from app.diary.deps import KeyDep
 from app.errors import PROBLEM_CONTENT_TYPE
 from app.evidence import completion, hashing, sealing, storage, tus, uploads
-from app.evidence.body import BodyChecks, Portions
+from app.evidence.body import BodyChecks
 from app.evidence.errors import FileTooLarge, UnsupportedMedia, UploadBusy, store_failures
-from app.evidence.transfer import receive_body
+from app.evidence.transfer import Body, in_transfer_thread, transfer_slot
 
 OFFSET_STREAM = "application/offset+octet-stream"
 # A PATCH longer than this saves its progress every so many bytes (see `_receive`).
 CHECKPOINT_BYTES = 64 * 1024 * 1024
+# The body is encrypted and stored in batches of this size (an S3 part: see app.blobs.s3), so
+# a PATCH holds at most this much of it in memory.
+WRITE_BATCH_BYTES = 8 * 1024 * 1024
 
 _PROBLEM = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _ERRORS = {
@@ -283,6 +287,19 @@ async def patch_upload(
     offset = tus.parse_count("Upload-Offset", upload_offset)
     checksum = tus.parse_checksum(upload_checksum)
     declared = request.headers.get("content-length")
+    with transfer_slot(request, key.account_id, ctx.settings):
+        return await _patch(ctx, key, upload_id, request, offset, checksum, declared)
+
+
+async def _patch(
+    ctx: CtxDep,
+    key: DataKey,
+    upload_id: uuid.UUID,
+    request: Request,
+    offset: int,
+    checksum: bytes | None,
+    declared: str | None,
+) -> Response:
     held = await _claim(ctx, key, upload_id, offset)
     if held.completed:
         return Response(status_code=204, headers=_progress(held, held.length, done=True))
@@ -292,7 +309,9 @@ async def patch_upload(
             raise FileTooLarge(f"Upload-Length leaves room for {room} more bytes.")
         running = hashing.resume(held.upload_id, held.state)
         with store_failures():
-            state = await _receive(ctx, key, held, request, BodyChecks(room, checksum), running)
+            state, body = await _receive(
+                ctx, key, held, request, BodyChecks(room, checksum), running
+            )
     except BaseException:
         await _release(ctx, held)
         raise
@@ -304,6 +323,12 @@ async def patch_upload(
     if not saved:
         raise UploadBusy("This upload was taken over by another request; resume with HEAD.")
     hashing.remember(held.upload_id, state, running)
+    if body.stalled:
+        # What arrived is saved: the client resumes from this offset (HEAD says the same).
+        raise body.too_slow(
+            f"The body stalled; {state.received} bytes are stored, resume from there.",
+            headers={**_progress(held, state.received, done=False)},
+        )
     if not done:
         return Response(status_code=204, headers=_progress(held, state.received, done=False))
     await _complete(ctx, key, held, state)
@@ -317,41 +342,53 @@ async def _receive(
     request: Request,
     checks: BodyChecks,
     running: Any | None,
-) -> storage.WriterState:
+) -> tuple[storage.WriterState, Body]:
     """Encrypt and store the body after the claimed offset; the new state, not yet saved.
 
-    `running`, the upload's SHA-256 so far if this process knows it, is extended in step.
+    The body is read on the event loop (app.evidence.transfer); a transfer thread is taken
+    only to encrypt and store each batch that has arrived. `running`, the upload's SHA-256 so
+    far if this process knows it, is extended in step.
     """
     hash_update = running.update if running is not None else None
     file_key = sealing.unwrap_file_key(key, held.upload_id, held.file_key_enc)
     aad = sealing.stream_aad(key.account_id, held.upload_id)
     lease = ctx.settings.upload_lease_seconds
+    check = checks.start()
 
-    def renew() -> bool:
-        return uploads.renew(ctx.sessionmaker, held, lease)
+    def save(state: storage.WriterState) -> None:
+        if not uploads.save(ctx.sessionmaker, held, state, keep_lease_seconds=lease):
+            raise UploadBusy("This upload was taken over by another request.")
+        hashing.remember(held.upload_id, state, running.copy() if running else None)
 
-    def consume(batches: Iterator[bytes], disconnected: Callable[[], bool]) -> storage.WriterState:
-        state = held.state
-        if state is None:  # saved at once, so a failed first request leaves nothing unknown
-            state = storage.start_upload(ctx.blobs, held.blob_key, file_key, aad)
-            if not uploads.save(ctx.sessionmaker, held, state, keep_lease_seconds=lease):
+    def start() -> storage.WriterState:
+        state = storage.start_upload(ctx.blobs, held.blob_key, file_key, aad)
+        save(state)  # at once, so a failed first request leaves nothing unknown
+        return state
+
+    def write(state: storage.WriterState, batch: bytes) -> storage.WriterState:
+        check.hash(batch)
+        return storage.append(ctx.blobs, state, file_key, aad, (batch,), hash_update=hash_update)
+
+    state = held.state if held.state is not None else await in_transfer_thread(request, start)
+    body = Body(request, ctx.settings)
+    renewed = time.monotonic()
+    unsaved = 0
+    async for batch in body.batches(WRITE_BATCH_BYTES):
+        check.see(batch)
+        # Renewed before the batch is written, never after the lease could have run out.
+        if time.monotonic() - renewed > lease / 3:
+            if not await anyio.to_thread.run_sync(uploads.renew, ctx.sessionmaker, held, lease):
                 raise UploadBusy("This upload was taken over by another request.")
-            hashing.remember(held.upload_id, state, running.copy() if running else None)
-        body = Portions(checks.check(batches, disconnected, renew=renew, renew_every=lease / 3))
+            renewed = time.monotonic()
+        state = await in_transfer_thread(request, write, state, batch)
+        unsaved += len(batch)
         # A long body is saved as it goes, so a crash loses at most one portion of it; with a
         # checksum nothing may count before the whole body is checked, so it is saved once.
-        portion = CHECKPOINT_BYTES if checks.checksum is None else checks.room + 1
-        while True:
-            state = storage.append(
-                ctx.blobs, state, file_key, aad, body.next_portion(portion), hash_update=hash_update
-            )
-            if body.exhausted:
-                return state
-            if not uploads.save(ctx.sessionmaker, held, state, keep_lease_seconds=lease):
-                raise UploadBusy("This upload was taken over by another request.")
-            hashing.remember(held.upload_id, state, running.copy() if running else None)
-
-    return await receive_body(request, consume)
+        if checks.checksum is None and unsaved >= CHECKPOINT_BYTES:
+            await in_transfer_thread(request, save, state)
+            unsaved = 0
+    check.finish(cut_short=body.cut_short)
+    return state, body
 
 
 @router.delete(
