@@ -68,10 +68,14 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: object) -> None
 
 
 @contextmanager
-def chronicle(database_url: str | None = None) -> Iterator[str]:
-    """The real app on a fresh data dir, migrated first (SQLite unless a URL is given)."""
+def chronicle(
+    database_url: str | None = None, *, settings: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The real app on a fresh data dir, migrated first (SQLite unless a URL is given);
+    `settings` are more environment variables for it."""
     with tempfile.TemporaryDirectory() as data:
         env = {"DATA_DIR": data, "ENVIRONMENT": "development", "LOG_LEVEL": "WARNING"}
+        env.update(settings or {})
         if database_url:
             env["DATABASE_URL"] = database_url
         subprocess.run(

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,11 +181,17 @@ def free_port() -> int:
 
 
 def start_server(
-    settings: Settings, log_path: Path, *, workers: int = 1, wrap: Sequence[str] = ()
+    settings: Settings,
+    log_path: Path,
+    *,
+    workers: int = 1,
+    wrap: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> LiveServer:
     """A real uvicorn process on a loopback port, sharing the test's database and key ring.
 
-    `wrap` is a command prefix the server runs under (tests/faults: a tiny disk for its blobs).
+    `wrap` is a command prefix the server runs under (tests/faults: a tiny disk for its blobs);
+    `env` sets more of its settings (e.g. BODY_IDLE_SECONDS).
     """
     port = free_port()
     env = {
@@ -194,6 +200,7 @@ def start_server(
         "DATA_DIR": str(settings.data_dir),
         "ENVIRONMENT": "test",
         "LOG_LEVEL": "INFO",
+        **(env or {}),
     }
     command = [
         sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
