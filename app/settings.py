@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     body_min_rate: int = Field(1024, ge=0)
     body_rate_grace_seconds: float = Field(30, ge=0, le=600)
     max_transfers_per_account: int = Field(4, ge=1, le=64)
+    # Unfinished tus uploads one account may have at once (each reserves its length).
+    max_open_uploads: int = Field(20, ge=1, le=1000)
 
     # Exports (app.exports.jobs): how long a finished export can be downloaded, how many one
     # account may have queued or running at once, how many one process makes at a time, and

@@ -18,10 +18,10 @@ from app.context import CtxDep
 from app.db import SessionDep, write_session
 from app.diary.deps import IfMatch, KeyDep
 from app.errors import problem_responses
-from app.evidence import completion, download, oneshot, service
+from app.evidence import completion, download, oneshot, service, uploads
 from app.evidence.errors import UnsupportedMedia, store_failures
 from app.evidence.multipart import boundary_of
-from app.evidence.schemas import EvidenceOut, EvidencePage, EvidencePatch
+from app.evidence.schemas import EvidenceOut, EvidencePage, EvidencePatch, UploadList
 from app.evidence.transfer import receive_body, transfer_slot
 from app.pagination import Cursor, Limit
 
@@ -60,7 +60,7 @@ def _json(out: EvidenceOut, status_code: int) -> JSONResponse:
     openapi_extra={"requestBody": {"required": True, "content": _FORM}},
     responses={
         200: {"model": EvidenceOut, "description": "A repeat (same `id`, same file)."},
-        **problem_responses(400, 401, 409, 413, 415, 422, 503),
+        **problem_responses(400, 401, 408, 409, 413, 415, 422, 429, 503),
     },
 )
 async def create_evidence(request: Request, key: KeyDep, ctx: CtxDep) -> Response:
@@ -76,6 +76,18 @@ async def create_evidence(request: Request, key: KeyDep, ctx: CtxDep) -> Respons
         stored = await receive_body(request, ctx.settings, consume)
     out = await anyio.to_thread.run_sync(service.evidence_out, key, stored.row)
     return _json(out, 201 if stored.created else 200)
+
+
+@router.get(
+    "/v1/uploads",
+    operation_id="evidence_uploads_list",
+    response_model=UploadList,
+    responses=problem_responses(401),
+)
+def list_uploads(key: KeyDep, session: SessionDep) -> UploadList:
+    """Your unfinished tus uploads (offset, length, expiry), so an app that lost their URLs
+    can resume or cancel them. DELETE /v1/uploads/{id} frees an upload's reservation at once."""
+    return uploads.list_open(session, key)
 
 
 @router.get(
@@ -152,7 +164,10 @@ def delete_evidence(
     "/v1/evidence/{evidence_id}/content",
     operation_id="evidence_content_get",
     response_class=StreamingResponse,
-    responses={**download.CONTENT_RESPONSES, **problem_responses(401, 404, 410, 422, 500, 503)},
+    responses={
+        **download.CONTENT_RESPONSES,
+        **problem_responses(401, 404, 410, 422, 429, 500, 503),
+    },
 )
 async def get_content(
     evidence_id: uuid.UUID,

@@ -52,3 +52,23 @@ class EvidencePatch(Input):
 
     caption: Caption | None = None
     incident_ids: IncidentIds | None = None
+
+
+class UploadOut(BaseModel):
+    """An unfinished tus upload: resume it with HEAD and PATCH at `location`, or DELETE it."""
+
+    id: uuid.UUID = Field(description="The upload's id; the evidence id once it is finished.")
+    location: str = Field(description="/v1/uploads/{id}")
+    offset: int = Field(description="Bytes received and stored so far.")
+    length: int = Field(description="The file's size, as Upload-Length said.")
+    file_name: str
+    caption: str
+    incident_ids: list[uuid.UUID]
+    created_at: datetime
+    expires_at: datetime = Field(description="When it is removed if still unfinished.")
+
+
+class UploadList(BaseModel):
+    items: list[UploadOut] = Field(
+        description="Oldest first; at most MAX_OPEN_UPLOADS (20 by default), so never paged."
+    )

@@ -50,7 +50,9 @@ _ERRORS = {
     412: "Tus-Resumable is not 1.0.0",
     413: "The file is too large, or the account's storage quota would be exceeded",
     415: "Not application/offset+octet-stream, or not an accepted kind of file",
+    408: "The body stalled or arrived too slowly; a PATCH answers the offset it saved",
     422: "Invalid request",
+    429: "Too many unfinished uploads, or too many transfers at once for this account",
     460: "Upload-Checksum does not match the body; nothing of it was kept",
     500: "What was stored failed its integrity check",
 }
@@ -153,7 +155,7 @@ def options_uploads(ctx: CtxDep) -> Response:
                 "Location": _header("/v1/uploads/{id}; the evidence id is the same."),
             },
         },
-        **_errors(400, 401, 412, 413, 415, 422),
+        **_errors(400, 401, 412, 413, 415, 422, 429),
     },
 )
 def create_upload(
@@ -266,7 +268,7 @@ async def _release(ctx: CtxDep, held: uploads.Claim) -> None:
             "description": "Stored; the last PATCH also records the evidence.",
             "headers": {**_TUS_RESUMABLE, **_OFFSET, **_EXPIRES},
         },
-        **_errors(400, 401, 404, 409, 410, 412, 413, 415, 422, 460, 500, 503),
+        **_errors(400, 401, 404, 408, 409, 410, 412, 413, 415, 422, 429, 460, 500, 503),
     },
 )
 async def patch_upload(

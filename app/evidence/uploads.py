@@ -26,10 +26,11 @@ from app.crypto.fields import DataKey
 from app.db import rowcount, utcnow, write_session
 from app.diary.access import load_owned
 from app.diary.incidents.content import from_tags, to_tags
-from app.errors import NotFound
+from app.errors import NotFound, TooManyRequests
 from app.evidence import sealing
 from app.evidence.errors import OffsetMismatch, UploadBusy, UploadExpired
 from app.evidence.links import require_incidents
+from app.evidence.schemas import UploadList, UploadOut
 from app.evidence.service import require_quota
 from app.evidence.storage import WriterState
 from app.evidence.tus import UploadMetadata
@@ -71,6 +72,11 @@ def create(
         loc=("header", "Upload-Metadata", "incident_ids"),
     )
     require_quota(session, account_id, length, settings.account_quota_bytes)
+    if len(open_uploads(session, account_id)) >= settings.max_open_uploads:
+        raise TooManyOpenUploads(
+            f"At most {settings.max_open_uploads} unfinished uploads at once: finish or "
+            "cancel one (GET /v1/uploads lists them)."
+        )
     upload_id, now = uuid.uuid4(), utcnow()
     _, wrapped = sealing.new_wrapped_file_key(key, upload_id)
     details = sealing.Details(file_name=metadata.file_name, caption=metadata.caption)
@@ -90,6 +96,25 @@ def create(
     session.add(upload)
     session.flush()
     return upload
+
+
+class TooManyOpenUploads(TooManyRequests):
+    type, title = "too-many-open-uploads", "Too many unfinished uploads"
+
+
+def open_uploads(session: Session, account_id: uuid.UUID) -> list[EvidenceUpload]:
+    """The account's unfinished, unexpired uploads, oldest first (they hold a reservation)."""
+    return list(
+        session.scalars(
+            select(EvidenceUpload)
+            .where(
+                EvidenceUpload.account_id == account_id,
+                EvidenceUpload.completed_at.is_(None),
+                EvidenceUpload.expires_at > utcnow(),
+            )
+            .order_by(EvidenceUpload.created_at, EvidenceUpload.id)
+        )
+    )
 
 
 def _claim_of(upload: EvidenceUpload, token: str) -> Claim:
@@ -254,3 +279,24 @@ def terminate(factory: Factory, account_id: uuid.UUID, upload_id: uuid.UUID) -> 
         gone = _claim_of(upload, token="")
         session.delete(upload)
         return gone
+
+
+def list_open(session: Session, key: DataKey) -> UploadList:
+    """GET /v1/uploads: what an app that lost its upload URLs needs to resume or cancel."""
+    items = []
+    for upload in open_uploads(session, key.account_id):
+        details = sealing.open_details(key, sealing.UPLOADS_TABLE, upload.id, upload.details_enc)
+        items.append(
+            UploadOut(
+                id=upload.id,
+                location=f"/v1/uploads/{upload.id}",
+                offset=upload.received,
+                length=upload.length,
+                file_name=details.file_name,
+                caption=details.caption,
+                incident_ids=[uuid.UUID(v) for v in from_tags(upload.incident_ids)],
+                created_at=upload.created_at,
+                expires_at=upload.expires_at,
+            )
+        )
+    return UploadList(items=items)

@@ -146,7 +146,7 @@ def get_client_evidence(
     response_class=StreamingResponse,
     responses={
         **download.CONTENT_RESPONSES,
-        **problem_responses(401, 403, 404, 410, 422, 500, 503),
+        **problem_responses(401, 403, 404, 410, 422, 429, 500, 503),
     },
 )
 async def get_client_evidence_content(

@@ -198,6 +198,7 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("GET", "/v1/incident-drafts"): Check(victims(200)),
     # Evidence: uploads (tus and one request), records and files, each account its own
     ("OPTIONS", "/v1/uploads"): Check(public(204)),
+    ("GET", "/v1/uploads"): Check(expect(200)),
     ("POST", "/v1/uploads"): Check(expect(201), "write", None, {**TUS, "Upload-Length": "10"}),
     ("HEAD", "/v1/uploads/{upload_id}"): Check(owned(200), headers=TUS),
     ("PATCH", "/v1/uploads/{upload_id}"): Check(
