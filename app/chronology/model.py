@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from uuid import UUID
 
+from app.chronology.text import local_day
 from app.diary.taxonomy import (
     BEHAVIOUR_CODES,
     CHANNEL_CODES,
@@ -68,7 +69,7 @@ class IncidentFacts:
     behaviours: tuple[str, ...]
     subject_ids: tuple[UUID, ...] = ()
     ended_at: datetime | None = None
-    recorded_contemporaneously: bool = True
+    recorded_contemporaneously: bool | None = None  # None: the victim did not say
     via_third_party: bool = False
     channel: str | None = None
     platform: str | None = None
@@ -101,8 +102,8 @@ class IncidentFacts:
 
     @property
     def occurred_on(self) -> date:
-        """The calendar day (UTC) the incident happened on."""
-        return self.occurred_at.date()
+        """The UK calendar day the incident happened on (app.chronology.text)."""
+        return local_day(self.occurred_at)
 
 
 # Where a reader's consent excludes the diary's words (a `summary` grant, app.sharing.scopes),

@@ -43,7 +43,7 @@ class TimelineEntry(_Out):
     precision: str
     ended_at: datetime | None
     recorded_at: datetime
-    recorded_contemporaneously: bool
+    recorded_contemporaneously: bool | None  # None: not said
     recorded_after_days: float  # recorded_at - occurred_at, in days, one decimal place
     behaviours: list[TermRef]
     severity: int | None  # the highest severity of its behaviours

@@ -1,9 +1,17 @@
-"""Small, locale-independent wording helpers, so the same facts always read the same way."""
+"""Small, locale-independent wording helpers, so the same facts always read the same way.
+
+What a person reads is in UK local time, the zone marked (GMT or BST): officers, statements
+and courts use it. Days are UK local days too (`local_day`), so an incident at 00:30 BST is on
+the day the victim lived it, not the UTC day before. JSON keeps RFC 3339 instants.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")
 
 _MONTHS = (
     "January",
@@ -24,6 +32,29 @@ _MONTHS = (
 def day_text(day: date) -> str:
     """'3 March 2026'."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def local_day(moment: datetime) -> date:
+    """The UK calendar day of an instant."""
+    return moment.astimezone(UK).date()
+
+
+def time_text(moment: datetime) -> str:
+    """'3 March 2026, 22:10 GMT' (or BST in summer)."""
+    local = moment.astimezone(UK)
+    return f"{day_text(local.date())}, {local:%H:%M} {local.tzname()}"
+
+
+def when_text(moment: datetime, precision: str) -> str:
+    """An incident's time as the victim gave it: to the minute, about then, a day, a month."""
+    local = moment.astimezone(UK)
+    if precision == "month":
+        return f"{_MONTHS[local.month - 1]} {local.year}"
+    if precision == "day":
+        return day_text(local.date())
+    if precision == "approximate":
+        return "about " + time_text(moment)
+    return time_text(moment)
 
 
 def count_text(n: int, singular: str, plural: str | None = None) -> str:

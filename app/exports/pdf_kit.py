@@ -19,6 +19,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph, TableStyle
 
 from app.chronology.schemas import Statement, Summary
+from app.chronology.text import day_text, time_text
 from app.exports.fonts import Fonts
 from app.exports.text import FIELD_LIMIT, markup
 
@@ -70,11 +71,11 @@ def _styles(fonts: Fonts) -> dict[str, ParagraphStyle]:
 
 
 def format_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return time_text(moment)
 
 
 def format_day(day: date) -> str:
-    return day.strftime("%d %B %Y").lstrip("0")
+    return day_text(day)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from reportlab.platypus import (
 )
 
 from app.chronology.schemas import OffenceIndicator, Summary
+from app.chronology.text import local_day
 from app.exports.charts import frequency_chart, timeline_chart
 from app.exports.model import ChainHead, Exhibit
 from app.exports.pdf_kit import RISK_FILL, Printer, format_day, format_time, grid_style
@@ -32,8 +33,8 @@ def _period_line(summary: Summary) -> str:
     if period.first_occurred_at is None or period.last_occurred_at is None:
         return "No incidents recorded."
     return (
-        f"{format_day(period.first_occurred_at.date())} to "
-        f"{format_day(period.last_occurred_at.date())}: {period.incident_count} incidents on "
+        f"{format_day(local_day(period.first_occurred_at))} to "
+        f"{format_day(local_day(period.last_occurred_at))}: {period.incident_count} incidents on "
         f"{period.distinct_days} days over {period.weeks} weeks"
     )
 
@@ -106,9 +107,9 @@ def cover(
         Spacer(1, 2 * mm),
         out.para(
             f"{summary.disclaimer} Numbers such as #12 refer to the incident table, which lists "
-            "every incident in order of occurrence with its id. Times are UTC; each incident "
-            "shows when it happened (as the victim recorded it, with its precision) and when "
-            "the service received it.",
+            "every incident in order of occurrence with its id. Times are UK local time (GMT or "
+            "BST, as marked); each incident shows when it happened (as the victim recorded it, "
+            "with its precision) and when the service received it.",
             "small",
         ),
     ]

@@ -15,32 +15,15 @@ from uuid import UUID
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Paragraph, Table
 
+from app.chronology import present
 from app.chronology.schemas import Summary, TimelineEntry
+from app.chronology.text import time_text
 from app.exports.model import ChainHead, Exhibit
-from app.exports.pdf_kit import Printer, format_time, grid_style
+from app.exports.pdf_kit import Printer, grid_style
 
 ROWS_PER_BLOCK = 25
 INCIDENT_COLUMNS = [w * mm for w in (11, 29, 36, 66, 13, 19)]
 EXHIBIT_COLUMNS = [w * mm for w in (20, 70, 44, 40)]
-PRECISION_LABELS = {
-    "exact": "exact time",
-    "approximate": "approximate time",
-    "day": "day only",
-    "month": "month only",
-}
-
-
-def _when(entry: TimelineEntry) -> str:
-    moment = entry.occurred_at
-    if entry.precision == "month":
-        shown = moment.strftime("%B %Y")
-    elif entry.precision == "day":
-        shown = moment.strftime("%Y-%m-%d")
-    elif entry.precision == "approximate":
-        shown = "about " + format_time(moment)
-    else:
-        shown = format_time(moment)
-    return f"{shown} ({PRECISION_LABELS.get(entry.precision, entry.precision)})"
 
 
 def _cell(out: Printer, lines: Sequence[str], style: str = "cell") -> Paragraph:
@@ -53,29 +36,16 @@ def _field(out: Printer, label: str, text: str) -> str:
 
 
 def _when_cell(entry: TimelineEntry, out: Printer) -> Paragraph:
-    lines = [out.escaped(_when(entry))]
-    if entry.ended_at is not None:
-        lines.append(out.escaped(f"until {format_time(entry.ended_at)}"))
-    late = (
-        "at the time"
-        if entry.recorded_contemporaneously
-        else f"later, {entry.recorded_after_days:g} days after"
-    )
-    lines.append(out.escaped(f"Recorded {format_time(entry.recorded_at)}, {late}"))
-    return _cell(out, lines)
+    return _cell(out, [out.escaped(present.when(entry)), out.escaped(present.recorded(entry))])
 
 
 def _conduct_cell(entry: TimelineEntry, out: Printer) -> Paragraph:
-    behaviours = ", ".join(b.label for b in entry.behaviours) or "none recorded"
-    who = ", ".join(s.label for s in entry.subjects) or "not identified"
-    if entry.via_third_party:
-        who += " (through another person)"
-    lines = [f"<b>{out.escaped(behaviours)}</b>", _field(out, "Who:", who)]
-    if entry.channel is not None or entry.platform:
-        channel = " · ".join(
-            x for x in (entry.channel and entry.channel.label, entry.platform) if x
-        )
-        lines.append(_field(out, "How:", channel))
+    lines = [
+        f"<b>{out.escaped(present.behaviours(entry))}</b>",
+        _field(out, "Who:", present.who(entry)),
+    ]
+    if present.channel(entry):
+        lines.append(_field(out, "How:", present.channel(entry)))
     if entry.location:
         lines.append(_field(out, "Where:", entry.location))
     return _cell(out, lines)
@@ -182,14 +152,14 @@ def exhibit_table(exhibits: Sequence[Exhibit], out: Printer) -> list[Flowable]:
         ]
         if exhibit.incident_id is not None:
             description.append(out.labelled("Incident:", out.number(exhibit.incident_id), "cell"))
-        captured = format_time(exhibit.captured_at) if exhibit.captured_at else "not known"
+        captured = time_text(exhibit.captured_at) if exhibit.captured_at else "not known"
         rows.append(
             [
                 out.para(exhibit.number, "cell_bold"),
                 description,
                 [
                     out.labelled("Captured:", captured, "cell"),
-                    out.labelled("Received:", format_time(exhibit.received_at), "cell"),
+                    out.labelled("Received:", time_text(exhibit.received_at), "cell"),
                 ],
                 [out.para(_size(exhibit.size), "cell"), out.para(exhibit.media_type, "cell")],
             ]

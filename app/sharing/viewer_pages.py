@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -24,7 +23,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from app.chronology import present
 from app.chronology.schemas import TimelineEntry
+from app.chronology.text import time_text
 from app.errors import problem
 from app.sharing import drafts
 from app.sharing.share_schemas import ShareScope
@@ -50,12 +51,6 @@ VIEWER_HEADERS: Mapping[str, str] = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex, nofollow",
     "X-Frame-Options": "DENY",
-}
-PRECISION_LABELS = {
-    "exact": "exact time",
-    "approximate": "approximate time",
-    "day": "day only",
-    "month": "month only",
 }
 
 _GONE: Mapping[str, tuple[int, str, list[str]]] = {
@@ -145,74 +140,35 @@ def passcode_page(
     return html(body, status, headers)
 
 
-def _time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _when(entry: TimelineEntry) -> str:
-    moment = entry.occurred_at
-    shown = {
-        "month": f"{moment:%B %Y}",
-        "day": f"{moment:%Y-%m-%d}",
-        "approximate": "about " + _time(moment),
-    }.get(entry.precision, _time(moment))
-    text = f"{shown} ({PRECISION_LABELS.get(entry.precision, entry.precision)})"
-    if entry.ended_at is not None:
-        text += f", until {_time(entry.ended_at)}"
-    return text
-
-
-def _effect(entry: TimelineEntry) -> str:
-    parts = []
-    if entry.fear_of_violence:
-        parts.append("Feared violence.")
-    if entry.alarm_or_distress:
-        parts.append("Alarm or distress.")
-    if entry.daily_life_changes:
-        parts.append("Changed: " + ", ".join(c.label for c in entry.daily_life_changes) + ".")
-    return " ".join(parts) or "None recorded."
-
-
 def _row(number: int, entry: TimelineEntry, view: SharedView) -> dict[str, Any]:
     mark = view.content.marks.get(entry.incident_id)
-    who = ", ".join(s.label for s in entry.subjects) or "not identified"
-    if entry.via_third_party:
-        who += " (through another person)"
-    channel = " · ".join(
-        part for part in (entry.channel.label if entry.channel else None, entry.platform) if part
-    )
-    recorded = _time(entry.recorded_at) + (
-        ", at the time"
-        if entry.recorded_contemporaneously
-        else f", later ({entry.recorded_after_days:g} days after)"
-    )
-    police = "Reported" if entry.reported_to_police else "Not reported"
-    if entry.police_references:
-        police += ": " + ", ".join(entry.police_references)
     return {
         "number": number,
-        "when": _when(entry),
-        "recorded": recorded,
+        "when": present.when(entry),
+        "recorded": present.recorded(entry),
         "mark": drafts.drafted_label(mark) if mark else None,
-        "behaviours": ", ".join(b.label for b in entry.behaviours) or "No behaviour recorded",
-        "who": who,
-        "channel": channel,
+        "behaviours": present.behaviours(entry),
+        "who": present.who(entry),
+        "channel": present.channel(entry),
         "location": entry.location,
         "description": entry.description,
         "witnesses": entry.witnesses,
         "evidence": entry.evidence_count,
-        "effect": _effect(entry),
-        "police": police,
+        "effect": present.effect(entry),
+        "police": present.police(entry),
     }
 
 
 def _scope_text(scope: ShareScope, subject_labels: dict[str, str]) -> str:
     if scope.occurred_from and scope.occurred_to:
-        period = f"incidents from {_time(scope.occurred_from)} to before {_time(scope.occurred_to)}"
+        period = (
+            f"incidents from {time_text(scope.occurred_from)} "
+            f"to before {time_text(scope.occurred_to)}"
+        )
     elif scope.occurred_from:
-        period = f"incidents from {_time(scope.occurred_from)}"
+        period = f"incidents from {time_text(scope.occurred_from)}"
     elif scope.occurred_to:
-        period = f"incidents before {_time(scope.occurred_to)}"
+        period = f"incidents before {time_text(scope.occurred_to)}"
     else:
         period = "every incident in the diary"
     if scope.subject_ids:
@@ -247,7 +203,7 @@ def viewer_page(view: SharedView, base_path: str) -> HTMLResponse:
             "file_name": e.bundle_path.rpartition("/")[2],
             "size": _size(e.size),
             "sha256": e.sha256,
-            "received": _time(e.received_at),
+            "received": time_text(e.received_at),
             "url": f"{base_path}/exhibits/{e.number}",
         }
         for e in view.content.exhibits
@@ -256,8 +212,8 @@ def viewer_page(view: SharedView, base_path: str) -> HTMLResponse:
         "viewer.html",
         summary=summary,
         recipient=view.opened.recipient,
-        expires_at=_time(view.opened.share.expires_at),
-        generated_at=_time(summary.generated_at),
+        expires_at=time_text(view.opened.share.expires_at),
+        generated_at=time_text(summary.generated_at),
         scope_text=_scope_text(view.scope, labels),
         numbers=numbers,
         four=[*four, summary.four.repeated],

@@ -80,7 +80,7 @@ def test_defaults_fill_what_a_quick_entry_leaves_out(client: TestClient, alice: 
         "subject_ids": [],
         "behaviours": ["loitering"],
         "via_third_party": False,
-        "recorded_contemporaneously": True,
+        "recorded_contemporaneously": None,  # not said: unknown, never "at the time"
         "channel": None,
         "platform": None,
         "location": None,

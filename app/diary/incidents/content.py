@@ -17,7 +17,8 @@ always, encoded as app.integrity.canonical says:
     police              {"officer": string or null, "outcome": string or null,
                          "references": list of strings, in the order given}
     precision           code
-    recorded_contemporaneously, reported_to_police, via_third_party   bool
+    recorded_contemporaneously   bool or null (null: the victim did not say)
+    reported_to_police, via_third_party   bool
     subject_ids         sorted list of UUIDs
     witnesses           string or null
 

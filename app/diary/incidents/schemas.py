@@ -57,8 +57,10 @@ class IncidentFields(Input):
     subject_ids: SubjectIds = []
     behaviours: Behaviours = Field(description="Codes from GET /v1/taxonomy.")
     via_third_party: Flag = Field(False, description="Done through someone else (by proxy).")
-    recorded_contemporaneously: Flag = Field(
-        True, description="Written at the time, rather than later from memory."
+    recorded_contemporaneously: Flag | None = Field(
+        None,
+        description="true: written at the time; false: written later from memory; null or "
+        "left out: not said (printed as neither).",
     )
     channel: ChannelCode | None = None
     platform: ShortText | None = Field(None, description="App, site, number or handle used.")
