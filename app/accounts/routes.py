@@ -9,6 +9,7 @@ from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
+from app.security import ratelimit
 from app.security.actor import CurrentActor
 from app.security.client import client_facts
 from app.security.slots import password_slot
@@ -19,17 +20,28 @@ router = APIRouter(tags=["accounts"])
 @router.post(
     "/v1/accounts",
     operation_id="accounts_create",
-    status_code=status.HTTP_202_ACCEPTED,
+    status_code=status.HTTP_201_CREATED,
     response_model=schemas.RegisterOut,
-    responses=problem_responses(413, 422),
+    responses=problem_responses(413, 422, 429),
     dependencies=[password_slot],
 )
 def register(
     body: schemas.RegisterIn, request: Request, session: SessionDep, ctx: CtxDep
 ) -> schemas.RegisterOut:
-    """Register a victim account. The answer is the same whether or not the name was free."""
-    service.register(ctx, session, body, client_facts(request, ctx.settings))
-    return schemas.RegisterOut(detail=service.REGISTER_ACCEPTED)
+    """Register a victim account under a new handle: the chosen name and a random suffix.
+
+    Always 201 for a valid request, whether or not someone else chose the same name. The full
+    handle (`username`) is shown only in this response and is what login needs.
+    """
+    facts = client_facts(request, ctx.settings)
+    limits = service.register_limits(ctx, facts)
+    # Checked in its own short read: the request's transaction would take SQLite's write lock
+    # and hold it across the password hash.
+    with ctx.sessionmaker() as reader:
+        ratelimit.check(reader, limits, "Too many registrations from this address.")
+    registered = service.register(ctx, session, body, facts)
+    ratelimit.record_failure(session, limits)  # every registration counts, not only failures
+    return schemas.RegisterOut(username=registered.username, detail=service.REGISTER_CREATED)
 
 
 @router.get(

@@ -41,6 +41,18 @@ REAUTH = Policy("reauth", threshold=5, base_delay=30, max_delay=900, window=3600
 SECOND_FACTOR = Policy("totp", threshold=5, base_delay=30, max_delay=900, window=3600)
 PASSCODE = Policy("passcode", threshold=5, base_delay=60, max_delay=3600, window=3600)
 
+
+def registration_policy(per_hour: int) -> Policy:
+    """Registrations from one address: each one counts, not only failures.
+
+    Handles are random, so the limit is not what stops enumeration; it bounds how fast one
+    address can make accounts (spam, or drawing handles to map which suffixes are taken).
+    """
+    return Policy(
+        "register-address", threshold=per_hour, base_delay=60, max_delay=3600, window=3600
+    )
+
+
 Limit = tuple[Policy, str]  # (policy, key suffix such as an HMAC hex)
 
 
@@ -48,7 +60,7 @@ def _key(limit: Limit) -> str:
     return f"{limit[0].name}:{limit[1]}"
 
 
-def check(session: Session, limits: list[Limit]) -> None:
+def check(session: Session, limits: list[Limit], what: str = "Too many failed attempts.") -> None:
     """Raise 429 with Retry-After when any of the buckets is in back-off."""
     now = utcnow()
     rows = session.scalars(
@@ -59,7 +71,7 @@ def check(session: Session, limits: list[Limit]) -> None:
     if wait > 0:
         seconds = math.ceil(wait)
         raise TooManyRequests(
-            f"Too many failed attempts. Try again in {seconds} seconds.",
+            f"{what} Try again in {seconds} seconds.",
             headers={"Retry-After": str(seconds)},
         )
 
