@@ -143,6 +143,29 @@ def disable_totp(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.post(
+    "/v1/me/recovery-codes",
+    operation_id="me_recovery_codes_create",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.RecoveryCodesOut,
+    responses=problem_responses(401, 422, 429),
+    dependencies=[password_slot],
+)
+def create_recovery_codes(
+    body: schemas.ReauthIn,
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    ctx: CtxDep,
+) -> schemas.RecoveryCodesOut:
+    """New one-time recovery codes (the password, and a TOTP code if 2FA is on); earlier ones
+    stop working. A code with the password logs in during a lock-out or without 2FA."""
+    codes = service.create_recovery_codes(
+        ctx, session, actor, body, client_facts(request, ctx.settings)
+    )
+    return schemas.RecoveryCodesOut(codes=codes, detail=service.RECOVERY_CODES_SHOWN)
+
+
 @router.get(
     "/v1/me/security-events",
     operation_id="me_security_events_list",

@@ -95,6 +95,16 @@ class TotpEnrolOut(BaseModel):
     otpauth_uri: str
 
 
+class RecoveryCodesOut(BaseModel):
+    codes: list[str] = Field(
+        description="Ten one-time codes, shown only here. Keep them somewhere the abuser cannot "
+        "see. Each works once, with your password, to log in without your authenticator or "
+        "while failed attempts by someone else hold your account in back-off.",
+        examples=[["k7dm-qp2x-h9wr-tf3n"]],
+    )
+    detail: str
+
+
 class TotpConfirmIn(Input):
     code: TotpCode
 

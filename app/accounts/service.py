@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from app.context import AppContext
 from app.crypto.fields import DataKey, decrypt_field, encrypt_field
 from app.db import rowcount, utcnow
 from app.errors import NotFound, Unauthorized, Unprocessable
-from app.models import Account, AuthSession, SecurityEvent
+from app.models import Account, AuthSession, RecoveryCode, SecurityEvent
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 from app.security import ratelimit, totp
 from app.security.actor import Actor
@@ -185,6 +185,54 @@ def accept_totp(ctx: AppContext, session: Session, account: Account, code: str |
     )
     account.totp_last_step = step
     return rowcount(claimed) == 1
+
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_CODES_SHOWN = "Write these down now: they are not shown again. Each works once."
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+def _recovery_hash(ctx: AppContext, code: str) -> bytes:
+    # Typed back by hand: case, spaces and dashes do not matter.
+    normalised = "".join(ch for ch in code.casefold() if ch.isalnum())
+    return keyed_hash(ctx.keyring.hmac_key, "recovery-code", normalised)
+
+
+def _new_recovery_code() -> str:
+    # 16 characters of a 31-letter alphabet: 79 bits, so a keyed hash (not argon2) suffices.
+    chars = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(16))
+    return "-".join(chars[i : i + 4] for i in range(0, 16, 4))
+
+
+def create_recovery_codes(
+    ctx: AppContext, session: Session, actor: Actor, body: schemas.ReauthIn, facts: ClientFacts
+) -> list[str]:
+    """A fresh set of one-time recovery codes, shown once; any earlier set stops working."""
+    account = get_account(session, actor)
+    verify_password_for(ctx, session, account, body.password, body.totp_code)
+    session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    session.add_all(
+        RecoveryCode(code_hash=_recovery_hash(ctx, code), account_id=account.id) for code in codes
+    )
+    key = actor_key(ctx.keyring, actor)
+    record_event(session, key, "recovery_codes_created", facts, session_id=actor.session_id)
+    return codes
+
+
+def use_recovery_code(ctx: AppContext, session: Session, account: Account, code: str) -> bool:
+    """Spend one of the account's unused recovery codes (a conditional update: once only)."""
+    spent = session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.code_hash == _recovery_hash(ctx, code),
+            RecoveryCode.account_id == account.id,
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(spent) == 1
 
 
 def change_password(

@@ -39,6 +39,9 @@ LOGIN_DEVICE = Policy("login-device", threshold=5, base_delay=30, max_delay=900,
 LOGIN_ADDRESS = Policy("login-address", threshold=30, base_delay=60, max_delay=3600, window=3600)
 REAUTH = Policy("reauth", threshold=5, base_delay=30, max_delay=900, window=3600)
 SECOND_FACTOR = Policy("totp", threshold=5, base_delay=30, max_delay=900, window=3600)
+# Owner's proofs (TOTP or recovery code) offered during a login lock-out, counted only when the
+# password was right: an attacker without the password cannot fill this bucket.
+LOCKOUT_PROOF = Policy("lockout-proof", threshold=5, base_delay=30, max_delay=900, window=3600)
 PASSCODE = Policy("passcode", threshold=5, base_delay=60, max_delay=3600, window=3600)
 
 
@@ -62,6 +65,15 @@ def _key(limit: Limit) -> str:
 
 def check(session: Session, limits: list[Limit], what: str = "Too many failed attempts.") -> None:
     """Raise 429 with Retry-After when any of the buckets is in back-off."""
+    refusal = blocked(session, limits, what)
+    if refusal is not None:
+        raise refusal
+
+
+def blocked(
+    session: Session, limits: list[Limit], what: str = "Too many failed attempts."
+) -> TooManyRequests | None:
+    """The 429 to answer with while any of the buckets is in back-off, else None."""
     now = utcnow()
     rows = session.scalars(
         select(RateLimitBucket).where(RateLimitBucket.key.in_([_key(lim) for lim in limits]))
@@ -70,10 +82,11 @@ def check(session: Session, limits: list[Limit], what: str = "Too many failed at
     wait = max(waits, default=0.0)
     if wait > 0:
         seconds = math.ceil(wait)
-        raise TooManyRequests(
+        return TooManyRequests(
             f"{what} Try again in {seconds} seconds.",
             headers={"Retry-After": str(seconds)},
         )
+    return None
 
 
 def _delay(policy: Policy, failures: int) -> int:

@@ -175,6 +175,7 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("POST", "/v1/sessions/revoke-all"): Check(expect(200), "own"),
     ("POST", "/v1/me/password"): Check(expect(204), "own", _password_change),
     ("DELETE", "/v1/me"): Check(expect(204), "own", _reauth),
+    ("POST", "/v1/me/recovery-codes"): Check(expect(201), "own", _reauth),
     # The diary: any account has its own; A's objects are 404 to everyone else
     ("GET", "/v1/sync"): Check(expect(200)),
     ("GET", "/v1/diary/integrity"): Check(expect(200)),
