@@ -42,7 +42,11 @@ SECOND_FACTOR = Policy("totp", threshold=5, base_delay=30, max_delay=900, window
 # Owner's proofs (TOTP or recovery code) offered during a login lock-out, counted only when the
 # password was right: an attacker without the password cannot fill this bucket.
 LOCKOUT_PROOF = Policy("lockout-proof", threshold=5, base_delay=30, max_delay=900, window=3600)
-PASSCODE = Policy("passcode", threshold=5, base_delay=60, max_delay=3600, window=3600)
+# Per share: whoever holds a leaked link can trip this, and the officer's right passcode is
+# refused while it is in back-off, so the wait is capped short (30 s doubling to 2 minutes).
+# Guessing stays slow: one guess per 2 minutes per share at best, and the per-address bucket
+# (app.sharing.viewer) holds a single guesser for up to an hour.
+PASSCODE = Policy("passcode", threshold=5, base_delay=30, max_delay=120, window=3600)
 
 
 def registration_policy(per_hour: int) -> Policy:
