@@ -96,11 +96,9 @@ def create_admin(args: argparse.Namespace) -> int:
         password = args.password or getpass.getpass("Password for the admin account: ")
         body = schemas.RegisterIn(username=args.username, password=password)
         with ctx.sessionmaker.begin() as session:
-            account_id = register(ctx, session, body, CLI_FACTS, role="admin")
-        if account_id is None:
-            print("that username is taken")
-            return 2
-        print(f"created admin {account_id}")
+            registered = register(ctx, session, body, CLI_FACTS, role="admin")
+        # The handle is shown only here: the admin logs in with it, suffix included.
+        print(f"created admin {registered.account_id}; log in as {registered.username}")
         return 0
 
 

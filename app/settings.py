@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     https_only: bool = False
     trust_forwarded_for: bool = False
 
+    # Registrations one client address may make in an hour before back-off (429, Retry-After).
+    registrations_per_address_per_hour: int = Field(10, ge=1, le=100000)
+
     max_json_body_bytes: int = Field(1024 * 1024, ge=1024)
     # argon2 takes a whole core per hash: leave one core for everything else.
     password_hash_concurrency: int = Field(

@@ -21,7 +21,8 @@ LOGIN = {"username": "bench-user", "password": PASSWORD}
 
 async def _sessions(url: str, count: int) -> list[dict[str, str]]:
     async with aiohttp.ClientSession(url) as session:
-        await call(session, "POST", "/v1/accounts", json=LOGIN)
+        _, created = await call(session, "POST", "/v1/accounts", json=LOGIN)
+        LOGIN["username"] = created["username"]  # the handle, with the server's suffix
         sem = asyncio.Semaphore(4)
 
         async def login() -> dict[str, str]:

@@ -342,7 +342,8 @@ def download(url: str, headers: dict[str, str], sink: Callable[[bytes], object])
 
 def chronicle_figures(base: str, pid: int, source: Path, sha256: str) -> dict[str, float]:
     login = {"username": "bench-evidence", "password": PASSWORD}
-    httpx.post(base + "/v1/accounts", json=login, timeout=30)
+    created = httpx.post(base + "/v1/accounts", json=login, timeout=30)
+    login["username"] = created.json()["username"]  # the handle, with the suffix
     token = httpx.post(base + "/v1/auth/token", json=login, timeout=30).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     with PeakRss(pid) as upload_memory:

@@ -97,7 +97,8 @@ async def _accounts(base: str, count: int) -> list[dict[str, str]]:
         async def one(n: int) -> dict[str, str]:
             login = {"username": f"bench-{n}-{uuid.uuid4().hex[:6]}", "password": PASSWORD}
             async with gate:
-                await call(session, "POST", "/v1/accounts", json=login)
+                _, created = await call(session, "POST", "/v1/accounts", json=login)
+                login["username"] = created["username"]  # the handle, with the suffix
                 _, body = await call(session, "POST", "/v1/auth/token", json=login)
             return {"Authorization": f"Bearer {body['access_token']}"}
 

@@ -113,6 +113,7 @@ def chronicle_workers(database_url: str, data: Path) -> Iterator[str]:
         "DATABASE_URL": database_url,
         "ENVIRONMENT": "development",
         "LOG_LEVEL": "WARNING",
+        "REGISTRATIONS_PER_ADDRESS_PER_HOUR": "100000",  # every victim registers from loopback
     }
     subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env,
                    check=True, capture_output=True)  # fmt: skip
@@ -162,12 +163,11 @@ def make_admin(database_url: str, data: Path) -> str:
 
     app = _app(database_url, data)
     ctx = app.state.ctx
-    username = f"admin-{uuid.uuid4().hex[:8]}"
     with ctx.sessionmaker.begin() as session:
-        body = RegisterIn(username=username, password=PASSWORD)
-        register(ctx, session, body, ClientFacts("cli", "cli"), role="admin")
+        body = RegisterIn(username=f"admin-{uuid.uuid4().hex[:8]}", password=PASSWORD)
+        handle = register(ctx, session, body, ClientFacts("cli", "cli"), role="admin").username
     ctx.engine.dispose()
-    return username
+    return handle
 
 
 async def expect(
@@ -206,8 +206,8 @@ async def build_people(
         username = f"{role}-{uuid.uuid4().hex[:8]}"
         body = {"code": invite["code"], "username": username, "password": PASSWORD,
                 "display_name": "Sam Okafor"}  # fmt: skip
-        await expect(session, "POST", "/v1/invitations/accept", 202, json=body)
-        auth = await login(session, username)
+        created = await expect(session, "POST", "/v1/invitations/accept", 201, json=body)
+        auth = await login(session, created["username"])
         await with_totp(session, auth)
         return auth
 
@@ -219,8 +219,8 @@ async def build_people(
         username = f"victim-{n}-{uuid.uuid4().hex[:6]}"
         async with gate:
             body = {"username": username, "password": PASSWORD}
-            await expect(session, "POST", "/v1/accounts", 202, json=body)
-            auth = await login(session, username)
+            created = await expect(session, "POST", "/v1/accounts", 201, json=body)
+            auth = await login(session, created["username"])
         subject = await expect(session, "POST", "/v1/subjects", 201, headers=auth,
                                json={"name": "Mark", "relationship": "ex_partner"})  # fmt: skip
         return Victim(auth=auth, subject=subject["id"])

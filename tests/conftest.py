@@ -97,6 +97,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         log_level="INFO",
+        # Tests register many accounts from one address; the limit itself is tested with its
+        # own low setting (tests/test_registration_enumeration.py).
+        registrations_per_address_per_hour=1000,
     )
 
 
@@ -127,9 +130,11 @@ class User:
         return {"Authorization": f"Bearer {self.access}"}
 
 
-def register(client: TestClient, username: str, password: str = PASSWORD) -> None:
+def register(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Register under the chosen name; returns the full handle (name + suffix) login needs."""
     response = client.post("/v1/accounts", json={"username": username, "password": password})
-    assert response.status_code == 202, response.text
+    assert response.status_code == 201, response.text
+    return str(response.json()["username"])
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD, **extra: str) -> User:
@@ -149,9 +154,8 @@ def login(client: TestClient, username: str, password: str = PASSWORD, **extra: 
 
 
 def new_user(client: TestClient, username: str | None = None) -> User:
-    username = username or f"user-{uuid.uuid4().hex[:8]}"
-    register(client, username)
-    return login(client, username)
+    handle = register(client, username or f"user-{uuid.uuid4().hex[:8]}")
+    return login(client, handle)
 
 
 @pytest.fixture
@@ -200,6 +204,7 @@ def start_server(
         "DATA_DIR": str(settings.data_dir),
         "ENVIRONMENT": "test",
         "LOG_LEVEL": "INFO",
+        "REGISTRATIONS_PER_ADDRESS_PER_HOUR": "1000",  # as the settings fixture
         **(env or {}),
     }
     command = [

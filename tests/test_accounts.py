@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 
@@ -41,7 +42,7 @@ def _token(client: TestClient, username: str, password: str, **extra: str) -> ob
 )
 def test_password_policy(client: TestClient, password: str, accepted: bool) -> None:
     response = client.post("/v1/accounts", json={"username": "policy-user", "password": password})
-    assert response.status_code == (202 if accepted else 422), response.text
+    assert response.status_code == (201 if accepted else 422), response.text
     if not accepted:
         assert response.headers["content-type"] == "application/problem+json"
         assert password not in response.text
@@ -56,9 +57,9 @@ def test_password_containing_the_username_is_rejected(client: TestClient) -> Non
 
 def test_passwords_are_not_truncated(client: TestClient) -> None:
     base = "b" + "correct horse battery staple " * 3  # more than 72 bytes
-    register(client, "long-pass", base + "one")
-    assert _token(client, "long-pass", base + "two").status_code == 401  # type: ignore[attr-defined]
-    login(client, "long-pass", base + "one")
+    handle = register(client, "long-pass", base + "one")
+    assert _token(client, handle, base + "two").status_code == 401  # type: ignore[attr-defined]
+    login(client, handle, base + "one")
 
 
 def test_stored_hash_is_argon2id_at_owasp_minimum_and_salted(
@@ -74,16 +75,16 @@ def test_stored_hash_is_argon2id_at_owasp_minimum_and_salted(
 
 
 def test_raised_parameters_upgrade_the_hash_at_next_login(client: TestClient, app: FastAPI) -> None:
-    register(client, "upgrade-me")
+    handle = register(client, "upgrade-me")
     ctx = app.state.ctx
     object.__setattr__(
         ctx, "hasher", PasswordHasher(time_cost=3, memory_kib=19456, parallelism=1, concurrency=2)
     )
-    login(client, "upgrade-me")
+    login(client, handle)
     with ctx.sessionmaker() as session:
         stored = session.scalars(select(Account.password_hash)).one()
     assert stored.startswith("$argon2id$v=19$m=19456,t=3,p=1$")
-    login(client, "upgrade-me")
+    login(client, handle)
 
 
 # Validation ------------------------------------------------------------------------------
@@ -127,11 +128,11 @@ def test_mass_assigned_role_is_refused_and_nothing_is_stored(
 
 
 def test_email_is_optional_and_kept_encrypted(client: TestClient, app: FastAPI) -> None:
-    client.post(
+    created = client.post(
         "/v1/accounts",
         json={"username": "with-mail", "password": PASSWORD, "email": "rose@example.org"},
     )
-    user = login(client, "with-mail")
+    user = login(client, created.json()["username"])
     assert client.get("/v1/me", headers=user.auth).json()["email"] == "rose@example.org"
     with app.state.ctx.sessionmaker() as session:
         row = session.scalars(select(Account)).one()
@@ -140,8 +141,9 @@ def test_email_is_optional_and_kept_encrypted(client: TestClient, app: FastAPI) 
 
 
 def test_usernames_are_case_insensitive(client: TestClient) -> None:
-    register(client, "Heather")
-    login(client, "heather")
+    handle = register(client, "Heather")
+    assert handle.startswith("Heather-")
+    login(client, handle.lower())
 
 
 def test_patch_me_updates_email_and_jurisdiction(client: TestClient, alice: User) -> None:
@@ -176,7 +178,13 @@ def test_registering_a_taken_name_looks_the_same_as_a_new_one(client: TestClient
     again = client.post(
         "/v1/accounts", json={"username": "lavender", "password": "another long passphrase"}
     )
-    assert _shape(first) == _shape(again)
+    first_shape, again_shape = _shape(first), _shape(again)
+    # Only the random suffix of the returned handle differs.
+    for shape in (first_shape, again_shape):
+        assert isinstance(shape[1], dict)
+        assert re.fullmatch(r"lavender-[0-9]{4}", shape[1].pop("username"))
+    assert first_shape == again_shape
+    assert first.status_code == 201
 
 
 def test_unknown_user_and_wrong_password_look_the_same(client: TestClient, alice: User) -> None:

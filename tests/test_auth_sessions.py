@@ -19,8 +19,8 @@ def _refresh(client: TestClient, token: str) -> tuple[int, dict[str, object]]:
 
 
 def test_login_returns_bearer_tokens_that_open_the_account(client: TestClient) -> None:
-    register(client, "sunflower")
-    response = client.post("/v1/auth/token", json={"username": "sunflower", "password": PASSWORD})
+    handle = register(client, "sunflower")
+    response = client.post("/v1/auth/token", json={"username": handle, "password": PASSWORD})
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "Bearer"
@@ -29,7 +29,7 @@ def test_login_returns_bearer_tokens_that_open_the_account(client: TestClient) -
     assert body["refresh_token"].startswith("chr_")
     me = client.get("/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
-    assert me.json()["username"] == "sunflower"
+    assert me.json()["username"] == handle
     assert me.json()["role"] == "victim"
 
 

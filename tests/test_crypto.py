@@ -104,12 +104,12 @@ def test_planted_marker_never_reaches_the_database_file(
     client: TestClient, app: FastAPI, settings: object
 ) -> None:
     marker_email = f"{MARKER.lower()}@example.org"
-    client.post(
+    created = client.post(
         "/v1/accounts",
         json={"username": MARKER, "password": PASSWORD + "!", "email": marker_email},
     )
-    user = login(client, MARKER, PASSWORD + "!")
-    assert client.get("/v1/me", headers=user.auth).json()["username"] == MARKER
+    user = login(client, created.json()["username"], PASSWORD + "!")
+    assert client.get("/v1/me", headers=user.auth).json()["username"].startswith(MARKER + "-")
     blob = stored_bytes(app)
     for needle in (MARKER, marker_email):
         assert needle.encode() not in blob
@@ -117,8 +117,8 @@ def test_planted_marker_never_reaches_the_database_file(
 
 
 def test_planted_marker_never_reaches_table_contents(client: TestClient, app: FastAPI) -> None:
-    client.post("/v1/accounts", json={"username": MARKER, "password": PASSWORD + "!"})
-    login(client, MARKER, PASSWORD + "!")
+    created = client.post("/v1/accounts", json={"username": MARKER, "password": PASSWORD + "!"})
+    login(client, created.json()["username"], PASSWORD + "!")
     dump = []
     with app.state.ctx.engine.connect() as conn:
         for table in app.state.ctx.engine.dialect.get_table_names(conn):

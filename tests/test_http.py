@@ -165,7 +165,8 @@ def test_live_logs_hold_no_tokens_passwords_or_content(live_server: LiveServer) 
     url = live_server.url
     username = f"{MARKER}-user"
     password = f"{MARKER} passphrase"
-    httpx.post(url + "/v1/accounts", json={"username": username, "password": password})
+    created = httpx.post(url + "/v1/accounts", json={"username": username, "password": password})
+    username = created.json()["username"]
     tokens = httpx.post(
         url + "/v1/auth/token", json={"username": username, "password": password}
     ).json()

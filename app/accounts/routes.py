@@ -9,6 +9,7 @@ from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
+from app.security import ratelimit
 from app.security.actor import CurrentActor
 from app.security.client import client_facts
 from app.security.slots import password_slot
@@ -19,17 +20,28 @@ router = APIRouter(tags=["accounts"])
 @router.post(
     "/v1/accounts",
     operation_id="accounts_create",
-    status_code=status.HTTP_202_ACCEPTED,
+    status_code=status.HTTP_201_CREATED,
     response_model=schemas.RegisterOut,
-    responses=problem_responses(413, 422),
+    responses=problem_responses(413, 422, 429),
     dependencies=[password_slot],
 )
 def register(
     body: schemas.RegisterIn, request: Request, session: SessionDep, ctx: CtxDep
 ) -> schemas.RegisterOut:
-    """Register a victim account. The answer is the same whether or not the name was free."""
-    service.register(ctx, session, body, client_facts(request, ctx.settings))
-    return schemas.RegisterOut(detail=service.REGISTER_ACCEPTED)
+    """Register a victim account under a new handle: the chosen name and a random suffix.
+
+    Always 201 for a valid request, whether or not someone else chose the same name. The full
+    handle (`username`) is shown only in this response and is what login needs.
+    """
+    facts = client_facts(request, ctx.settings)
+    limits = service.register_limits(ctx, facts)
+    # Checked in its own short read: the request's transaction would take SQLite's write lock
+    # and hold it across the password hash.
+    with ctx.sessionmaker() as reader:
+        ratelimit.check(reader, limits, "Too many registrations from this address.")
+    registered = service.register(ctx, session, body, facts)
+    ratelimit.record_failure(session, limits)  # every registration counts, not only failures
+    return schemas.RegisterOut(username=registered.username, detail=service.REGISTER_CREATED)
 
 
 @router.get(
@@ -129,6 +141,29 @@ def disable_totp(
 ) -> Response:
     service.disable_totp(ctx, session, actor, body, client_facts(request, ctx.settings))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/v1/me/recovery-codes",
+    operation_id="me_recovery_codes_create",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.RecoveryCodesOut,
+    responses=problem_responses(401, 422, 429),
+    dependencies=[password_slot],
+)
+def create_recovery_codes(
+    body: schemas.ReauthIn,
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    ctx: CtxDep,
+) -> schemas.RecoveryCodesOut:
+    """New one-time recovery codes (the password, and a TOTP code if 2FA is on); earlier ones
+    stop working. A code with the password logs in during a lock-out or without 2FA."""
+    codes = service.create_recovery_codes(
+        ctx, session, actor, body, client_facts(request, ctx.settings)
+    )
+    return schemas.RecoveryCodesOut(codes=codes, detail=service.RECOVERY_CODES_SHOWN)
 
 
 @router.get(

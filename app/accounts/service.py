@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +18,7 @@ from app.context import AppContext
 from app.crypto.fields import DataKey, decrypt_field, encrypt_field
 from app.db import rowcount, utcnow
 from app.errors import NotFound, Unauthorized, Unprocessable
-from app.models import Account, AuthSession, SecurityEvent
+from app.models import Account, AuthSession, RecoveryCode, SecurityEvent
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 from app.security import ratelimit, totp
 from app.security.actor import Actor
@@ -24,10 +26,19 @@ from app.security.client import ClientFacts
 from app.security.passwords import password_problems
 from app.security.tokens import keyed_hash
 
-REGISTER_ACCEPTED = (
-    "If that username was free, your account now exists: log in with it to continue. "
-    "If you cannot log in, the username was taken; choose another."
+REGISTER_CREATED = (
+    "Your account exists. Log in with the full username shown here, suffix included; "
+    "it is shown only this once."
 )
+# Four digits keep handles easy to write down. A chosen name that already has many handles
+# gets longer suffixes after repeated collisions, so registration never fails for it.
+_SUFFIX_DIGITS = (4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 8, 8, 8, 8)
+
+
+@dataclass(frozen=True)
+class Registered:
+    account_id: uuid.UUID
+    username: str  # the full handle, suffix included
 
 
 def username_lookup(ctx: AppContext, username: str) -> bytes:
@@ -42,6 +53,17 @@ def _check_password(password: str, username: str | None) -> None:
         )
 
 
+def register_limits(ctx: AppContext, facts: ClientFacts) -> list[ratelimit.Limit]:
+    policy = ratelimit.registration_policy(ctx.settings.registrations_per_address_per_hour)
+    return [(policy, keyed_hash(ctx.keyring.hmac_key, "address", facts.address).hex()[:40])]
+
+
+def hash_new_password(ctx: AppContext, body: schemas.RegisterIn) -> str:
+    """Apply the password policy, then hash (slow: call it before any write transaction)."""
+    _check_password(body.password, body.username)
+    return ctx.hasher.hash(body.password)
+
+
 def register(
     ctx: AppContext,
     session: Session,
@@ -49,32 +71,42 @@ def register(
     facts: ClientFacts,
     *,
     role: str = "victim",
-) -> uuid.UUID | None:
-    """Create the account; the same answer whether or not the name was taken (no enumeration)."""
-    _check_password(body.password, body.username)
-    password_hash = ctx.hasher.hash(body.password)
-    lookup = username_lookup(ctx, body.username)
-    if session.scalar(select(Account.id).where(Account.username_hmac == lookup)) is not None:
-        return None
-    account = Account(
-        id=uuid.uuid4(),
-        username_hmac=lookup,
-        role=role,
-        password_hash=password_hash,
-        username_enc=b"",
-    )
-    try:
-        with session.begin_nested():
-            session.add(account)
-            session.flush()
-    except IntegrityError:
-        return None  # a concurrent registration took the name first
-    key = create_data_key(session, ctx.keyring, account.id)
-    account.username_enc = _seal(key, account.id, "username", body.username)
-    if body.email:
-        account.email_enc = _seal(key, account.id, "email", body.email)
-    record_event(session, key, "account_created", facts)
-    return account.id
+    password_hash: str | None = None,
+) -> Registered:
+    """Create the account under a new handle: the chosen name plus a random suffix.
+
+    Every valid registration succeeds, whoever else chose the same name, and no one can log
+    in with a bare chosen name: registering someone's usual name and logging in with it tells
+    nothing about whether she uses the service (SECURITY.md, section 5).
+    """
+    if password_hash is None:
+        password_hash = hash_new_password(ctx, body)
+    for digits in _SUFFIX_DIGITS:
+        handle = f"{body.username}-{secrets.randbelow(10**digits):0{digits}d}"
+        lookup = username_lookup(ctx, handle)
+        if session.scalar(select(Account.id).where(Account.username_hmac == lookup)) is not None:
+            continue
+        account = Account(
+            id=uuid.uuid4(),
+            username_hmac=lookup,
+            role=role,
+            password_hash=password_hash,
+            username_enc=b"",
+        )
+        try:
+            with session.begin_nested():
+                session.add(account)
+                session.flush()
+        except IntegrityError:
+            continue  # a concurrent registration drew the same handle first
+        key = create_data_key(session, ctx.keyring, account.id)
+        account.username_enc = _seal(key, account.id, "username", handle)
+        if body.email:
+            account.email_enc = _seal(key, account.id, "email", body.email)
+        record_event(session, key, "account_created", facts)
+        return Registered(account.id, handle)
+    # 16 collisions in a row, the last eight among 10^8 suffixes: not a state to answer in.
+    raise RuntimeError("could not draw a free username suffix")
 
 
 def _seal(key: DataKey, account_id: uuid.UUID, column: str, value: str) -> bytes:
@@ -153,6 +185,54 @@ def accept_totp(ctx: AppContext, session: Session, account: Account, code: str |
     )
     account.totp_last_step = step
     return rowcount(claimed) == 1
+
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_CODES_SHOWN = "Write these down now: they are not shown again. Each works once."
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+def _recovery_hash(ctx: AppContext, code: str) -> bytes:
+    # Typed back by hand: case, spaces and dashes do not matter.
+    normalised = "".join(ch for ch in code.casefold() if ch.isalnum())
+    return keyed_hash(ctx.keyring.hmac_key, "recovery-code", normalised)
+
+
+def _new_recovery_code() -> str:
+    # 16 characters of a 31-letter alphabet: 79 bits, so a keyed hash (not argon2) suffices.
+    chars = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(16))
+    return "-".join(chars[i : i + 4] for i in range(0, 16, 4))
+
+
+def create_recovery_codes(
+    ctx: AppContext, session: Session, actor: Actor, body: schemas.ReauthIn, facts: ClientFacts
+) -> list[str]:
+    """A fresh set of one-time recovery codes, shown once; any earlier set stops working."""
+    account = get_account(session, actor)
+    verify_password_for(ctx, session, account, body.password, body.totp_code)
+    session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    session.add_all(
+        RecoveryCode(code_hash=_recovery_hash(ctx, code), account_id=account.id) for code in codes
+    )
+    key = actor_key(ctx.keyring, actor)
+    record_event(session, key, "recovery_codes_created", facts, session_id=actor.session_id)
+    return codes
+
+
+def use_recovery_code(ctx: AppContext, session: Session, account: Account, code: str) -> bool:
+    """Spend one of the account's unused recovery codes (a conditional update: once only)."""
+    spent = session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.code_hash == _recovery_hash(ctx, code),
+            RecoveryCode.account_id == account.id,
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(spent) == 1
 
 
 def change_password(

@@ -104,6 +104,21 @@ class TrustedDevice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class RecoveryCode(Base):
+    """A one-time recovery code: the owner's proof at login when her authenticator is lost or
+    when an attacker's failures have her account in back-off. Stored only as an HMAC; the codes
+    are random (80 bits), so a keyed hash is enough, as for tokens."""
+
+    __tablename__ = "recovery_codes"
+
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class SecurityEvent(Base):
     """The account's security log, readable by the victim: who else has been trying."""
 

@@ -87,6 +87,26 @@ def _is_sequence(text: str) -> bool:
     return any(compact in run or compact[::-1] in run for run in _RUNS)
 
 
+def _predictable(lowered: str) -> bool:
+    letters = "".join(ch for ch in lowered if ch.isalpha())
+    common = _common_passwords()
+    return (
+        lowered in common or letters in common or _is_repetition(lowered) or _is_sequence(lowered)
+    )
+
+
+def passcode_problems(passcode: str) -> list[str]:
+    """Why a share-link passcode is refused (its length is checked by the schema).
+
+    A passcode guards a link that may already be in the wrong hands, so the password list
+    applies: guessing is throttled, but a common word would fall within the allowed guesses.
+    """
+    lowered = _normalise(passcode).casefold()
+    if _predictable(lowered) or "chronicle" in lowered:
+        return ["This passcode is too common or predictable; choose a less obvious one."]
+    return []
+
+
 def password_problems(password: str, *, username: str | None = None) -> list[str]:
     """Why a new password is refused; an empty list means it is acceptable."""
     normalised = _normalise(password)
@@ -96,9 +116,7 @@ def password_problems(password: str, *, username: str | None = None) -> list[str
     if length > MAX_LENGTH:
         return [f"Use at most {MAX_LENGTH} characters."]
     lowered = normalised.casefold()
-    letters = "".join(ch for ch in lowered if ch.isalpha())
-    common = _common_passwords()
-    if lowered in common or letters in common or _is_repetition(lowered) or _is_sequence(lowered):
+    if _predictable(lowered):
         return ["This password is too common or predictable; choose a less obvious phrase."]
     if "chronicle" in lowered or (
         username and len(username) >= 4 and username.casefold() in lowered

@@ -39,7 +39,26 @@ LOGIN_DEVICE = Policy("login-device", threshold=5, base_delay=30, max_delay=900,
 LOGIN_ADDRESS = Policy("login-address", threshold=30, base_delay=60, max_delay=3600, window=3600)
 REAUTH = Policy("reauth", threshold=5, base_delay=30, max_delay=900, window=3600)
 SECOND_FACTOR = Policy("totp", threshold=5, base_delay=30, max_delay=900, window=3600)
-PASSCODE = Policy("passcode", threshold=5, base_delay=60, max_delay=3600, window=3600)
+# Owner's proofs (TOTP or recovery code) offered during a login lock-out, counted only when the
+# password was right: an attacker without the password cannot fill this bucket.
+LOCKOUT_PROOF = Policy("lockout-proof", threshold=5, base_delay=30, max_delay=900, window=3600)
+# Per share: whoever holds a leaked link can trip this, and the officer's right passcode is
+# refused while it is in back-off, so the wait is capped short (30 s doubling to 2 minutes).
+# Guessing stays slow: one guess per 2 minutes per share at best, and the per-address bucket
+# (app.sharing.viewer) holds a single guesser for up to an hour.
+PASSCODE = Policy("passcode", threshold=5, base_delay=30, max_delay=120, window=3600)
+
+
+def registration_policy(per_hour: int) -> Policy:
+    """Registrations from one address: each one counts, not only failures.
+
+    Handles are random, so the limit is not what stops enumeration; it bounds how fast one
+    address can make accounts (spam, or drawing handles to map which suffixes are taken).
+    """
+    return Policy(
+        "register-address", threshold=per_hour, base_delay=60, max_delay=3600, window=3600
+    )
+
 
 Limit = tuple[Policy, str]  # (policy, key suffix such as an HMAC hex)
 
@@ -48,8 +67,17 @@ def _key(limit: Limit) -> str:
     return f"{limit[0].name}:{limit[1]}"
 
 
-def check(session: Session, limits: list[Limit]) -> None:
+def check(session: Session, limits: list[Limit], what: str = "Too many failed attempts.") -> None:
     """Raise 429 with Retry-After when any of the buckets is in back-off."""
+    refusal = blocked(session, limits, what)
+    if refusal is not None:
+        raise refusal
+
+
+def blocked(
+    session: Session, limits: list[Limit], what: str = "Too many failed attempts."
+) -> TooManyRequests | None:
+    """The 429 to answer with while any of the buckets is in back-off, else None."""
     now = utcnow()
     rows = session.scalars(
         select(RateLimitBucket).where(RateLimitBucket.key.in_([_key(lim) for lim in limits]))
@@ -58,10 +86,11 @@ def check(session: Session, limits: list[Limit]) -> None:
     wait = max(waits, default=0.0)
     if wait > 0:
         seconds = math.ceil(wait)
-        raise TooManyRequests(
-            f"Too many failed attempts. Try again in {seconds} seconds.",
+        return TooManyRequests(
+            f"{what} Try again in {seconds} seconds.",
             headers={"Retry-After": str(seconds)},
         )
+    return None
 
 
 def _delay(policy: Policy, failures: int) -> int:

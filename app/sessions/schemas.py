@@ -15,6 +15,9 @@ class TokenIn(Input):
     username: Username
     password: Password
     totp_code: TotpCode | None = None
+    # One of the account's recovery codes (POST /v1/me/recovery-codes): stands in for the TOTP
+    # code, and with the right password gets the owner through a lock-out.
+    recovery_code: str | None = Field(None, min_length=1, max_length=64)
     # Returned by an earlier login on this device; failures from unknown devices then
     # cannot lock this device out.
     device_token: str | None = Field(None, max_length=128)

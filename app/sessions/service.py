@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from app.accounts.events import record_event
 from app.accounts.keys import actor_key, load_data_key
-from app.accounts.service import accept_totp, username_lookup
+from app.accounts.service import accept_totp, use_recovery_code, username_lookup
 from app.context import AppContext
 from app.crypto.fields import decrypt_field, encrypt_field
 from app.db import rowcount, utcnow
-from app.errors import NotFound, Unauthorized
+from app.errors import NotFound, TooManyRequests, Unauthorized
 from app.models import AccessToken, Account, AuthSession, RefreshToken, TrustedDevice
 from app.security import ratelimit
 from app.security.actor import Actor
@@ -78,27 +78,79 @@ def login(
         ).one_or_none()
         device = _trusted_device(ctx, reader, body, found)
         limits = _login_limits(ctx, body, facts, device)
-        ratelimit.check(reader, limits)
+        locked = ratelimit.blocked(reader, limits)
+        if locked is not None and body.totp_code is None and body.recovery_code is None:
+            raise locked  # no proof offered: answer at once, no hash
         stored_hash = found.password_hash if found else None
         account_id = found.id if found else None
         trusted = device is not None
     ok, new_hash = ctx.hasher.verify_or_dummy(body.password, stored_hash)
     account = session.get(Account, account_id) if account_id else None
-    if account is None or not ok:
-        _fail(ctx, session, limits, account, facts, "login_failed")
-    assert account is not None
-    if account.totp_enabled:
-        if body.totp_code is None:
-            raise Unauthorized(
-                "Enter the code from your authenticator app.",
-                extra={"totp_required": True},
-            )
-        if not accept_totp(ctx, session, account, body.totp_code):
-            _fail(ctx, session, limits, account, facts, "totp_failed")
+    if locked is not None:
+        account = _through_lockout(ctx, session, account if ok else None, body, facts, locked)
+    else:
+        if account is None or not ok:
+            _fail(ctx, session, limits, account, facts, "login_failed")
+        assert account is not None
+        if account.totp_enabled:
+            if body.totp_code is None and body.recovery_code is None:
+                raise Unauthorized(
+                    "Enter the code from your authenticator app.",
+                    extra={"totp_required": True},
+                )
+            if _second_factor(ctx, session, account, body, facts) is None:
+                _fail(ctx, session, limits, account, facts, "totp_failed")
+        ratelimit.reset(session, limits[:1])
     if new_hash and account.password_hash == stored_hash:
         account.password_hash = new_hash  # parameters were raised since this hash was made
-    ratelimit.reset(session, limits[:1])
     return _open_session(ctx, session, account, facts, trusted)
+
+
+def _second_factor(
+    ctx: AppContext, session: Session, account: Account, body: schemas.TokenIn, facts: ClientFacts
+) -> str | None:
+    """Which proof beyond the password the request carries and passes: a recovery code (spent
+    here) or, when enrolled, a TOTP code. None when neither is offered or valid."""
+    if body.recovery_code is not None:
+        if not use_recovery_code(ctx, session, account, body.recovery_code):
+            return None
+        key = load_data_key(session, ctx.keyring, account.id)
+        record_event(session, key, "recovery_code_used", facts)
+        return "recovery_code"
+    if body.totp_code is not None and account.totp_enabled:
+        return "totp" if accept_totp(ctx, session, account, body.totp_code) else None
+    return None
+
+
+def _through_lockout(
+    ctx: AppContext,
+    session: Session,
+    account: Account | None,
+    body: schemas.TokenIn,
+    facts: ClientFacts,
+    locked: TooManyRequests,
+) -> Account:
+    """Let the owner in during a back-off with proof the attacker lacks: the right password
+    and a TOTP code or a recovery code. Every other outcome gets the very same 429 as without
+    a proof, so a lock-out stays no oracle for password guesses.
+
+    The back-off is kept (not reset): the attacker stays locked out. Wrong proofs with the
+    right password are counted on their own bucket, which only someone who knows the password
+    can fill; the owner sees them in her security log.
+    """
+    if account is None:  # unknown username or wrong password
+        raise locked
+    proof_limits = [(ratelimit.LOCKOUT_PROOF, account.id.hex)]
+    if ratelimit.blocked(session, proof_limits) is not None:
+        raise locked
+    key = load_data_key(session, ctx.keyring, account.id)
+    proof = _second_factor(ctx, session, account, body, facts)
+    if proof is None:
+        ratelimit.record_failure(session, proof_limits)
+        record_event(session, key, "lockout_proof_failed", facts)
+        raise TooManyRequests(locked.detail, headers=locked.headers, keep_changes=True)
+    record_event(session, key, f"lockout_passed_{proof}", facts)
+    return account
 
 
 def _fail(

@@ -67,7 +67,7 @@ def create_invitation(
 @router.post(
     "/v1/invitations/accept",
     operation_id="invitations_accept",
-    status_code=status.HTTP_202_ACCEPTED,
+    status_code=status.HTTP_201_CREATED,
     response_model=schemas.InvitationAcceptOut,
     responses=problem_responses(413, 422),
     dependencies=[password_slot],
@@ -75,7 +75,9 @@ def create_invitation(
 def accept_invitation(
     body: schemas.InvitationAcceptIn, request: Request, session: SessionDep, ctx: CtxDep
 ) -> schemas.InvitationAcceptOut:
-    """Create a staff account from an invitation. The code works once; the answer is the same
-    whether or not the username was free."""
-    organisations.accept_invitation(ctx, session, body, client_facts(request, ctx.settings))
-    return schemas.InvitationAcceptOut(detail=organisations.ACCEPTED)
+    """Create a staff account from an invitation. The code works once. The account's handle is
+    the chosen name plus a random suffix, returned here once (`username`); login needs it."""
+    handle = organisations.accept_invitation(
+        ctx, session, body, client_facts(request, ctx.settings)
+    )
+    return schemas.InvitationAcceptOut(username=handle, detail=organisations.ACCEPTED)

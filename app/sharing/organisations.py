@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.accounts.schemas import RegisterIn
-from app.accounts.service import register
+from app.accounts.service import hash_new_password, register
 from app.context import AppContext
 from app.db import rowcount, utcnow
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -28,9 +28,8 @@ from app.sharing.deps import Staff
 from app.sharing.paging import newest_first, split_page
 
 ACCEPTED = (
-    "If that username was free, your account now exists: log in with it and turn on "
-    "two-factor authentication before anything else. If you cannot log in, the username was "
-    "taken; ask for a new invitation and choose another."
+    "Your account exists. Log in with the full username shown here, suffix included (it is "
+    "shown only this once), and turn on two-factor authentication before anything else."
 )
 INVITATION_INVALID = "This invitation code is not valid: it is unknown, used or expired."
 
@@ -132,28 +131,28 @@ def _claim_invitation(session: Session, code_hash: bytes) -> Invitation:
 
 def accept_invitation(
     ctx: AppContext, session: Session, body: schemas.InvitationAcceptIn, facts: ClientFacts
-) -> None:
-    """Create the invited account. The same answer whether or not the username was free.
+) -> str:
+    """Create the invited account and return its handle (chosen name and random suffix).
 
     The invitation is claimed first, in this transaction. A refused password rolls everything
-    back (the code stays usable); a taken username still uses the code up, as otherwise
-    retrying one code with many names would tell its holder which names exist.
+    back (the code stays usable). Handles are always new, so no chosen name is ever refused
+    and accepting tells the code's holder nothing about which names are in use.
     """
+    # Hash before the claim: the claim starts the write transaction, which must not stay open
+    # while this request waits for a hashing slot.
+    account_body = RegisterIn(username=body.username, password=body.password)
+    password_hash = hash_new_password(ctx, account_body)
     invitation = _claim_invitation(session, invitation_hash(ctx.keyring.hmac_key, body.code))
-    account_id = register(
-        ctx,
-        session,
-        RegisterIn(username=body.username, password=body.password),
-        facts,
-        role=invitation.role,
+    registered = register(
+        ctx, session, account_body, facts, role=invitation.role, password_hash=password_hash
     )
-    if account_id is not None:
-        session.add(
-            OrganisationMember(
-                account_id=account_id,
-                organisation_id=invitation.organisation_id,
-                display_name=body.display_name,
-                joined_at=utcnow(),
-            )
+    session.add(
+        OrganisationMember(
+            account_id=registered.account_id,
+            organisation_id=invitation.organisation_id,
+            display_name=body.display_name,
+            joined_at=utcnow(),
         )
-        session.flush()
+    )
+    session.flush()
+    return registered.username

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.accounts.schemas import Password, Username
+from app.accounts.schemas import ChosenName, Password
 from app.diary.types import IsoDatetime
 
 OrganisationKind = Literal["support_service", "police_force"]
@@ -81,7 +81,7 @@ class InvitationOut(BaseModel):
 
 class InvitationAcceptIn(Input):
     code: Code
-    username: Username
+    username: ChosenName
     password: Password
     display_name: DisplayName = Field(
         description="The name clients see, e.g. 'Sam Okafor, IDVA'.", examples=["Sam Okafor"]
@@ -89,7 +89,11 @@ class InvitationAcceptIn(Input):
 
 
 class InvitationAcceptOut(BaseModel):
-    status: Literal["accepted"] = "accepted"
+    status: Literal["created"] = "created"
+    username: str = Field(
+        description="Your full username, with the suffix the server added. Shown once.",
+        examples=["sam-okafor-4821"],
+    )
     detail: str
 
 

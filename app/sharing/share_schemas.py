@@ -10,7 +10,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.diary.incidents.schemas import IncidentOut
 from app.diary.types import IsoDatetime
+from app.security.passwords import passcode_problems
 from app.sharing.schemas import Input, _display_text, _valid_unicode
+
+
+def _strong_passcode(value: str) -> str:
+    problems = passcode_problems(value)
+    if problems:
+        raise ValueError(problems[0])
+    return value
+
 
 ShareStatus = Literal["active", "expired", "revoked"]
 RecipientText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_display_text)]
@@ -24,6 +33,7 @@ Passcode = Annotated[
         "(e.g. by phone); it is stored only as an argon2id hash.",
     ),
     AfterValidator(_valid_unicode),
+    AfterValidator(_strong_passcode),
 ]
 MAX_SCOPE_SUBJECTS = 20
 

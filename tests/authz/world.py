@@ -90,8 +90,10 @@ def _victim(client: TestClient) -> Member:
 def _staff(client: TestClient, inviter: User, org_id: str, role: str, name: str) -> Member:
     username = f"{role}-{uuid.uuid4().hex[:8]}"
     code = invite(client, _as_staff(inviter), org_id, role)
-    assert accept(client, code, username, name).status_code == 202
-    user, spare = login(client, username), login(client, username)
+    accepted = accept(client, code, username, name)
+    assert accepted.status_code == 201
+    handle = accepted.json()["username"]
+    user, spare = login(client, handle), login(client, handle)
     return Member(user, enable_totp(client, user), spare)
 
 
@@ -113,8 +115,8 @@ def _admin(app: FastAPI, client: TestClient) -> Member:
     username = f"admin-{uuid.uuid4().hex[:8]}"
     with ctx.sessionmaker.begin() as session:
         body = RegisterIn(username=username, password=PASSWORD)
-        assert register(ctx, session, body, ClientFacts("cli", "cli"), role="admin")
-    user, spare = login(client, username), login(client, username)
+        handle = register(ctx, session, body, ClientFacts("cli", "cli"), role="admin").username
+    user, spare = login(client, handle), login(client, handle)
     return Member(user, enable_totp(client, user), spare)
 
 

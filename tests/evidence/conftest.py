@@ -56,6 +56,7 @@ def settings(
         database_url=database_url,
         log_level="INFO",
         blob_store=blob_store,
+        registrations_per_address_per_hour=1000,  # as tests/conftest.py:settings
     )
 
 

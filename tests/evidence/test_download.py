@@ -135,8 +135,8 @@ def test_damage_late_in_a_file_breaks_the_download_on_a_real_server(
     server = start_server(settings, tmp_path / "server.log")
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:
-            register(http, "tamper-victim")  # type: ignore[arg-type]
-            user = login(http, "tamper-victim")  # type: ignore[arg-type]
+            handle = register(http, "tamper-victim")  # type: ignore[arg-type]
+            user = login(http, handle)  # type: ignore[arg-type]
             evidence_id = s.upload(http, user.auth, data, chunk=size)
             flip_byte(app, _blob_key(app, evidence_id), HEADER_SIZE + 40 * CIPHER_SEGMENT_SIZE)
             received = bytearray()

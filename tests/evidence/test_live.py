@@ -28,8 +28,8 @@ MiB = 1024 * 1024
 
 
 def _user(http: httpx.Client, name: str) -> User:
-    register(http, name)  # type: ignore[arg-type]
-    return login(http, name)  # type: ignore[arg-type]
+    handle = register(http, name)  # type: ignore[arg-type]
+    return login(http, handle)  # type: ignore[arg-type]
 
 
 def _send_part_then_hang_up(

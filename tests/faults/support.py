@@ -35,7 +35,8 @@ def sign_up(base_url: str, username: str | None = None) -> Victim:
     username = username or f"victim-{uuid.uuid4().hex[:8]}"
     with httpx.Client(base_url=base_url, timeout=30) as http:
         created = http.post("/v1/accounts", json={"username": username, "password": PASSWORD})
-        assert created.status_code == 202, created.text
+        assert created.status_code == 201, created.text
+        username = created.json()["username"]  # the handle, with the server's suffix
         token = http.post("/v1/auth/token", json={"username": username, "password": PASSWORD})
         assert token.status_code == 200, token.text
     body = token.json()

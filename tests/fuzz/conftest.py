@@ -49,7 +49,13 @@ def _drop_database(name: str) -> None:
 
 
 def _settings(url: str, data_dir: Path) -> Settings:
-    return Settings(environment="test", data_dir=data_dir, database_url=url, log_level="INFO")
+    return Settings(
+        environment="test",
+        data_dir=data_dir,
+        database_url=url,
+        log_level="INFO",
+        registrations_per_address_per_hour=1000,  # fuzzing registers from one address
+    )
 
 
 @pytest.fixture(scope="session")

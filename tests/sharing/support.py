@@ -51,8 +51,8 @@ def make_admin(app: FastAPI, client: TestClient, *, totp: bool = True) -> Staff:
     username = f"admin-{uuid.uuid4().hex[:8]}"
     with ctx.sessionmaker.begin() as session:
         body = RegisterIn(username=username, password=PASSWORD)
-        assert register(ctx, session, body, ClientFacts("cli", "cli"), role="admin")
-    user = login(client, username)
+        handle = register(ctx, session, body, ClientFacts("cli", "cli"), role="admin").username
+    user = login(client, handle)
     return Staff(user, enable_totp(client, user) if totp else None)
 
 
@@ -89,8 +89,8 @@ def join(
 ) -> Staff:
     username = f"{role}-{uuid.uuid4().hex[:8]}"
     response = accept(client, invite(client, inviter, org_id, role), username, display_name)
-    assert response.status_code == 202, response.text
-    user = login(client, username)
+    assert response.status_code == 201, response.text
+    user = login(client, response.json()["username"])
     return Staff(user, enable_totp(client, user) if totp else None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -77,9 +78,10 @@ def test_an_invitation_creates_the_account_with_its_role_and_organisation(
     code = invite(client, world.org_admin, world.org["id"], "caseworker")
     assert code.startswith("chi_") and len(code) > 40
     response = accept(client, code, "sam-at-haven")
-    assert response.status_code == 202
-    assert response.json()["status"] == "accepted"
-    user = login(client, "sam-at-haven")
+    assert response.status_code == 201
+    assert response.json()["status"] == "created"
+    assert re.fullmatch(r"sam-at-haven-[0-9]{4}", response.json()["username"])
+    user = login(client, response.json()["username"])
     me = client.get("/v1/me", headers=user.auth).json()
     assert me["role"] == "caseworker"
     assert me["totp_enabled"] is False
@@ -125,12 +127,15 @@ def test_caseworkers_and_victims_cannot_invite(
 
 def test_an_invitation_works_once(client: TestClient, world: World) -> None:
     code = invite(client, world.org_admin, world.org["id"], "caseworker")
-    assert accept(client, code, "first-taker").status_code == 202
+    assert accept(client, code, "first-taker").status_code == 201
     replay = accept(client, code, "second-taker")
     assert_problem(replay, 422, "validation-error")
     assert replay.json()["errors"] == [{"loc": ["body", "code"], "msg": replay.json()["detail"]}]
-    failed = client.post("/v1/auth/token", json={"username": "second-taker", "password": PASSWORD})
-    assert failed.status_code == 401
+    for suffix in ("", "-0000"):
+        failed = client.post(
+            "/v1/auth/token", json={"username": "second-taker" + suffix, "password": PASSWORD}
+        )
+        assert failed.status_code == 401
 
 
 def test_an_expired_invitation_is_refused(client: TestClient, world: World, app: FastAPI) -> None:
@@ -155,18 +160,21 @@ def test_unknown_and_malformed_invitation_codes_are_refused_alike(
         assert_problem(response, 422, "validation-error")
 
 
-def test_a_taken_username_gets_the_same_answer_and_uses_the_invitation_up(
+def test_a_used_name_gets_the_same_answer_and_its_own_new_handle(
     client: TestClient, world: World, alice: User
 ) -> None:
     free = accept(
         client, invite(client, world.org_admin, world.org["id"], "caseworker"), "newcomer"
     )
     code = invite(client, world.org_admin, world.org["id"], "caseworker")
+    # Alice's full handle as a chosen name: the invitee gets a handle of its own.
     taken = accept(client, code, alice.username)
-    assert (taken.status_code, taken.json()) == (free.status_code, free.json())
+    assert taken.status_code == free.status_code == 201
+    assert taken.json()["username"].startswith(alice.username + "-")
+    assert taken.json()["detail"] == free.json()["detail"]
     # Alice's account is untouched: still a victim, and in no organisation.
     assert client.get("/v1/me", headers=alice.auth).json()["role"] == "victim"
-    # Retrying the code with other names would enumerate usernames: it is spent.
+    # The code is spent.
     assert_problem(accept(client, code, "another-name"), 422, "validation-error")
 
 
@@ -177,7 +185,7 @@ def test_a_refused_password_leaves_the_invitation_usable(client: TestClient, wor
         json={"code": code, "username": "careful-one", "password": "short", "display_name": "C"},
     )
     assert_problem(weak, 422, "validation-error")
-    assert accept(client, code, "careful-one").status_code == 202
+    assert accept(client, code, "careful-one").status_code == 201
 
 
 def test_staff_without_two_factor_get_totp_required(client: TestClient, app: FastAPI) -> None:

@@ -63,11 +63,10 @@ def browser() -> Iterator[Any]:
 
 def _victim_with_a_share(base: str) -> tuple[dict[str, str], dict[str, Any], bytes]:
     with httpx.Client(base_url=base, timeout=30) as api:
-        username = "browser-victim"
-        assert (
-            api.post("/v1/accounts", json={"username": username, "password": PASSWORD}).status_code
-            == 202
-        )
+        body = {"username": "browser-victim", "password": PASSWORD}
+        created = api.post("/v1/accounts", json=body)
+        assert created.status_code == 201
+        username = created.json()["username"]
         token = api.post("/v1/auth/token", json={"username": username, "password": PASSWORD})
         auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
         subject = api.post("/v1/subjects", headers=auth, json=subject_body()).json()
