@@ -177,5 +177,8 @@ def download_export(
     """
     facts = client_facts(request, ctx.settings)
     result = jobs.downloadable(session, key, export_id, AuditActor.victim(actor.account_id), facts)
+    # The audit row is committed before the blob store is asked anything: no write
+    # transaction stays open across the store's I/O or the client's network.
+    session.commit()
     chunks = read_result(ctx, result)
     return StreamingResponse(chunks, media_type=result.media_type, headers=download_headers(result))

@@ -130,10 +130,12 @@ def open_evidence(
     evidence_id: uuid.UUID,
     facts: ClientFacts,
 ) -> download.Opened:
-    """The client's file, ready to send, and its download recorded (404/410 as for the record)."""
-    opened = download.open_row(
-        ctx, access.key, evidence.get_live(session, access.account_id, evidence_id)
-    )
+    """The client's file, ready to send, and its download recorded (404/410 as for the record).
+
+    The audit row is committed before the blob store is asked anything, so the request's write
+    transaction (SQLite's write lock, the grant row's share lock) is not open across the
+    store's I/O, the wait for a transfer thread or the client's network."""
+    row = evidence.get_live(session, access.account_id, evidence_id)
     access.audit(
         session,
         audit.EVIDENCE_DOWNLOADED,
@@ -141,4 +143,5 @@ def open_evidence(
         object_id=evidence_id,
         facts=facts,
     )
-    return opened
+    session.commit()
+    return download.open_row(ctx, access.key, row)

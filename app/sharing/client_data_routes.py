@@ -165,10 +165,6 @@ async def get_client_evidence_content(
     opened = await anyio.to_thread.run_sync(
         client_data.open_evidence, ctx, session, access, evidence_id, facts
     )
-    # The download is recorded: commit it now, so no transaction (nor SQLite's write lock, nor
-    # the grant row's share lock) is held while the file waits for a transfer thread or a
-    # slow client.
-    await anyio.to_thread.run_sync(session.commit)
     return await download.respond(
         request, ctx, opened, range_header, if_range, account_id=access.caseworker.account_id
     )

@@ -260,6 +260,9 @@ def download_exhibit(
     if exhibit is None:
         return gone_page(request, "exhibit")
     record_access(session, opened, f"exhibit {exhibit.number}", client_facts(request, ctx.settings))
+    # The access is recorded: commit it before the blob store is read, so no write
+    # transaction stays open across the store's I/O or the client's network.
+    session.commit()
     # Read the first chunk now: damage near the start is then a clear page, not a broken
     # download; damage found later breaks the transfer short of its Content-Length.
     try:
