@@ -8,7 +8,7 @@ Run `python -m app.openapi > openapi/openapi.json` (or `make openapi`) after cha
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
@@ -49,18 +49,129 @@ _BODY_ERRORS = {
 }
 
 
+def _value_sets() -> dict[frozenset[str], str]:
+    """Every closed value set of the API and its one schema name, so that generated clients
+    get one type per set (e.g. one BehaviourCode enum, not one per field that uses it)."""
+    from app.chronology.law import Jurisdiction
+    from app.chronology.schemas import Direction, FourCode
+    from app.diary import taxonomy
+    from app.diary.incidents.service import RevisionKind
+    from app.exports.schemas import ExportFormat, ExportStatus
+    from app.risk.schemas import AnsweredBy
+    from app.sharing.schemas import GrantStatus, OrganisationKind, Scope, StaffRole
+
+    sets: dict[str, Any] = {
+        "BehaviourCode": taxonomy.BEHAVIOUR_CODES,
+        "ChannelCode": taxonomy.CHANNEL_CODES,
+        "ImpactCode": taxonomy.IMPACT_CODES,
+        "RelationshipCode": taxonomy.RELATIONSHIP_CODES,
+        "OrderKindCode": taxonomy.ORDER_KINDS,
+        "PrecisionCode": taxonomy.PRECISIONS,
+        "Jurisdiction": get_args(Jurisdiction),
+        "Direction": get_args(Direction),
+        "FourCode": get_args(FourCode),
+        "ExportFormat": get_args(ExportFormat),
+        "ExportStatus": get_args(ExportStatus),
+        "AnsweredBy": get_args(AnsweredBy),
+        "RevisionKind": get_args(RevisionKind),
+        "Status": get_args(GrantStatus),  # grants and shares alike
+        "OrganisationKind": get_args(OrganisationKind),
+        "Scope": get_args(Scope),
+        "StaffRole": get_args(StaffRole),
+    }
+    return {frozenset(values): name for name, values in sets.items()}
+
+
+_ENUM_KEYS = ("type", "enum", "maxLength")
+
+
+def _name_enums(doc: dict[str, Any]) -> None:
+    """Replace each inline enum of a known value set by a reference to its named schema; what
+    the field says of itself (description, default, title) stays beside the reference."""
+    names = _value_sets()
+    schemas = doc["components"]["schemas"]
+
+    def visit(node: Any) -> Any:
+        if isinstance(node, list):
+            return [visit(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if isinstance(node.get("enum"), list) and frozenset(node["enum"]) in names:
+            name = names[frozenset(node["enum"])]
+            schemas.setdefault(
+                name,
+                {"title": name, "type": "string", "enum": list(node["enum"])},
+            )
+            rest = {k: v for k, v in node.items() if k not in _ENUM_KEYS}
+            rest.pop("title", None)
+            return {"$ref": f"#/components/schemas/{name}", **rest}
+        return {key: visit(value) for key, value in node.items()}
+
+    doc["paths"] = visit(doc["paths"])
+    for name in list(schemas):
+        if name not in names.values():
+            schemas[name] = visit(schemas[name])
+
+
+TAGS = [
+    {"name": "accounts", "description": "Registration, your account, 2FA and recovery codes."},
+    {"name": "sessions", "description": "Logging in and out, token refresh, your devices."},
+    {"name": "diary", "description": "The diary as a whole: sync and its hash chain."},
+    {"name": "subjects", "description": "The people the diary is about, and their orders."},
+    {"name": "incidents", "description": "Incidents: each revision kept, each one chained."},
+    {"name": "evidence", "description": "Evidence files: tus uploads, records, downloads."},
+    {"name": "chronology", "description": "The course-of-conduct summary of your diary."},
+    {"name": "risk", "description": "S-DASH risk screenings, and answers the diary suggests."},
+    {"name": "exports", "description": "Signed PDFs, evidence bundles and your account export."},
+    {"name": "shares", "description": "Links that let an officer open a chronology."},
+    {"name": "grants", "description": "Your consent for a caseworker: scope and expiry."},
+    {"name": "organisations", "description": "Support services and police forces, their staff."},
+    {"name": "clients", "description": "A caseworker's clients, within each one's consent."},
+    {"name": "audit", "description": "Who saw or did what with your diary."},
+    {"name": "operations", "description": "Health and readiness, for the people who run it."},
+    {"name": "viewer", "description": "The officer's HTML viewer (not part of the client API)."},
+]
+_INTERNAL_TAGS = {"viewer"}
+_INTERNAL_PATHS = {"/metrics"}
+_BINARY = {"type": "string", "format": "binary"}
+_JSON_TYPES = ("application/json", "application/problem+json")
+
+
+def _describe_bodies(doc: dict[str, Any]) -> None:
+    """Downloads declare a binary schema (generators drop a response without one), the routes
+    that answer 428 require If-Match, and what is not the client API is marked x-internal."""
+    for path, path_item in doc["paths"].items():
+        for operation in path_item.values():
+            for response in operation.get("responses", {}).values():
+                for media_type, content in response.get("content", {}).items():
+                    if "schema" not in content and media_type not in _JSON_TYPES:
+                        content["schema"] = dict(_BINARY)
+                    elif "schema" not in content:
+                        content["schema"] = {"type": "object"}
+            if "428" in operation.get("responses", {}):
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
+                        parameter["required"] = True
+            if path in _INTERNAL_PATHS or _INTERNAL_TAGS & set(operation.get("tags", [])):
+                operation["x-internal"] = True
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(
         title=app.title,
         version=app.version,
         summary=app.summary,
         routes=app.routes,
-        tags=app.openapi_tags,
+        tags=TAGS,
+        contact={"name": "Chronicle maintainers", "url": "https://chronicle.example/contact"},
+        servers=[{"url": "/", "description": "This service (relative to where it is served)"}],
     )
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas["Problem"] = PROBLEM_SCHEMA
+    _name_enums(doc)
+    _describe_bodies(doc)
     doc["components"]["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "Access token"}
     }

@@ -48,6 +48,7 @@ def register(
     "/v1/me", operation_id="me_get", response_model=schemas.MeOut, responses=problem_responses(401)
 )
 def get_me(actor: CurrentActor, session: SessionDep, ctx: CtxDep) -> schemas.MeOut:
+    """Your account: handle, role, jurisdiction and 2FA state."""
     return service.me(ctx, session, actor)
 
 
@@ -60,6 +61,7 @@ def get_me(actor: CurrentActor, session: SessionDep, ctx: CtxDep) -> schemas.MeO
 def patch_me(
     body: schemas.MePatch, actor: CurrentActor, session: SessionDep, ctx: CtxDep
 ) -> schemas.MeOut:
+    """Change your recovery e-mail or your jurisdiction (the law the summary applies)."""
     return service.update_me(ctx, session, actor, body)
 
 
@@ -121,6 +123,7 @@ def confirm_totp(
     session: SessionDep,
     ctx: CtxDep,
 ) -> Response:
+    """Turn on 2FA: the first code from your authenticator app confirms it."""
     service.confirm_totp(ctx, session, actor, body.code, client_facts(request, ctx.settings))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -139,6 +142,7 @@ def disable_totp(
     session: SessionDep,
     ctx: CtxDep,
 ) -> Response:
+    """Turn off 2FA; your password (and a current code) confirm it is you."""
     service.disable_totp(ctx, session, actor, body, client_facts(request, ctx.settings))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -118,6 +118,7 @@ def list_evidence(
 def get_evidence(
     evidence_id: uuid.UUID, response: Response, key: KeyDep, session: SessionDep
 ) -> EvidenceOut:
+    """One evidence record (not the file: see its /content)."""
     out = service.evidence_out(key, service.get_live(session, key.account_id, evidence_id))
     response.headers["ETag"] = out.etag
     return out

@@ -17,7 +17,7 @@ AnsweredBy = Literal["victim", "caseworker", "officer"]
 Text = Annotated[str, Field(max_length=4000)]
 
 
-class Answer(Input):
+class ScreeningAnswer(Input):
     answer: Literal["yes", "no", "unknown"]
     context: Text | None = Field(None, description="Free text behind the answer (encrypted).")
 
@@ -27,14 +27,14 @@ class AssessmentIn(Input):
     answerer_name: Annotated[str, Field(max_length=200)] | None = None
     crime_reference: Annotated[str, Field(max_length=100)] | None = None
     subject_id: uuid.UUID | None = None
-    answers: dict[str, Answer] = Field(
+    answers: dict[str, ScreeningAnswer] = Field(
         description="Keyed by question id (q1 to q11); unanswered questions may be left out.",
         max_length=len(QUESTION_IDS),
     )
 
     @field_validator("answers")
     @classmethod
-    def _known_questions(cls, answers: dict[str, Answer]) -> dict[str, Answer]:
+    def _known_questions(cls, answers: dict[str, ScreeningAnswer]) -> dict[str, ScreeningAnswer]:
         unknown = sorted(set(answers) - QUESTION_IDS)
         if unknown:
             raise ValueError(f"unknown question ids: {', '.join(unknown)}")
@@ -48,7 +48,7 @@ class AssessmentOut(BaseModel):
     answerer_name: str | None
     crime_reference: str | None
     subject_id: uuid.UUID | None
-    answers: dict[str, Answer]
+    answers: dict[str, ScreeningAnswer]
     result: SdashResult
 
 

@@ -55,7 +55,7 @@ def record(
 def _out(key: DataKey, row: RiskAssessment, relationship: str | None) -> schemas.AssessmentOut:
     text = decrypt_field(key, row.content_enc, table=TABLE, column="content", row_id=row.id)
     document: dict[str, Any] = json.loads(text)
-    answers = {qid: schemas.Answer(**a) for qid, a in document["answers"].items()}
+    answers = {qid: schemas.ScreeningAnswer(**a) for qid, a in document["answers"].items()}
     return schemas.AssessmentOut(
         id=row.id,
         created_at=row.created_at,
@@ -140,7 +140,7 @@ def without_free_text(screening: schemas.RiskScreening) -> schemas.RiskScreening
     answerer's name and no crime reference (for a reader whose consent excludes the words)."""
 
     def answers_only(item: schemas.AssessmentOut) -> schemas.AssessmentOut:
-        answers = {q: schemas.Answer(answer=a.answer) for q, a in item.answers.items()}
+        answers = {q: schemas.ScreeningAnswer(answer=a.answer) for q, a in item.answers.items()}
         return item.model_copy(
             update={"answers": answers, "answerer_name": None, "crime_reference": None}
         )

@@ -51,6 +51,7 @@ def refresh_token(
     responses=problem_responses(401),
 )
 def logout(actor: CurrentActor, session: SessionDep) -> Response:
+    """End this session: its access and refresh tokens stop working at once."""
     service.logout(session, actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -79,6 +80,7 @@ def revoke_session(
     session: SessionDep,
     ctx: CtxDep,
 ) -> Response:
+    """End one of your sessions (e.g. a lost phone): its tokens stop at once."""
     service.revoke_session(ctx, session, actor, session_id, client_facts(request, ctx.settings))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

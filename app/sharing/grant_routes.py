@@ -69,6 +69,7 @@ def list_grants(
     responses=problem_responses(401, 403, 404, 422),
 )
 def get_grant(grant_id: uuid.UUID, victim: VictimActor, session: SessionDep) -> schemas.GrantOut:
+    """One of your consent grants: the caseworker, scope, expiry and status."""
     return grants.get_grant(session, victim, grant_id)
 
 

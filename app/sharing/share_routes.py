@@ -86,6 +86,7 @@ def list_shares(
 def get_share(
     share_id: uuid.UUID, victim: VictimActor, session: SessionDep, ctx: CtxDep
 ) -> ShareOut:
+    """One of your share links: recipient, scope, expiry and status (not the token)."""
     return shares.get_share(ctx, session, victim, share_id)
 
 

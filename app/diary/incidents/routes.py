@@ -73,6 +73,7 @@ def list_incidents(
 def get_incident(
     incident_id: uuid.UUID, response: Response, key: KeyDep, session: SessionDep
 ) -> IncidentOut:
+    """One incident as it stands now (GET .../revisions for its history)."""
     out = service.get_view(session, key, incident_id)
     response.headers["ETag"] = out.etag
     return out

@@ -71,6 +71,7 @@ def list_subjects(
 def get_subject(
     subject_id: uuid.UUID, response: Response, key: KeyDep, session: SessionDep
 ) -> SubjectOut:
+    """One person in your diary, as recorded now."""
     out = service.get_view(session, key, subject_id)
     response.headers["ETag"] = out.etag
     return out
