@@ -135,6 +135,17 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = [
         {"loc": _loc(tuple(e.get("loc", ()))), "msg": str(e.get("msg", ""))} for e in exc.errors()
     ]
+    if any(e.get("type") == "json_invalid" for e in exc.errors()):
+        # A body that is not JSON at all could not be understood (RFC 9110 400), which is
+        # not the same as well-formed JSON with invalid values (422).
+        return problem(
+            400,
+            "malformed-json",
+            "The body is not valid JSON",
+            "The request body could not be parsed as JSON; see errors for where.",
+            request=request,
+            extra={"errors": errors},
+        )
     return problem(
         422,
         "validation-error",

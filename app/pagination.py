@@ -26,14 +26,22 @@ def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def bad_cursor() -> Unprocessable:
+    """A 422 like any other: the `errors` array names the cursor parameter."""
+    return Unprocessable(
+        "The cursor is not valid.",
+        extra={"errors": [{"loc": ["query", "cursor"], "msg": "not a cursor this list gave"}]},
+    )
+
+
 def decode_cursor(cursor: str, arity: int) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
-        raise Unprocessable("The cursor is not valid.") from exc
+        raise bad_cursor() from exc
     if not isinstance(values, list) or len(values) != arity:
-        raise Unprocessable("The cursor is not valid.")
+        raise bad_cursor()
     return values
 
 
@@ -41,9 +49,9 @@ def cursor_datetime(value: Any) -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError as exc:
-        raise Unprocessable("The cursor is not valid.") from exc
+        raise bad_cursor() from exc
     if parsed.tzinfo is None:
-        raise Unprocessable("The cursor is not valid.")
+        raise bad_cursor()
     return parsed
 
 
@@ -51,4 +59,4 @@ def cursor_uuid(value: Any) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError as exc:
-        raise Unprocessable("The cursor is not valid.") from exc
+        raise bad_cursor() from exc

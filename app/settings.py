@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     export_workers: int = Field(1, ge=1, le=16)
     export_lease_seconds: int = Field(120, ge=1, le=3600)
 
+    # GET /metrics: with a token, only `Authorization: Bearer <token>` reads it; without one
+    # it is open in development and test and off (404) in production.
+    metrics_token: SecretStr | None = None
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")

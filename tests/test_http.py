@@ -9,9 +9,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from app.main import create_app
 from app.models import Account
+from app.settings import Settings
 from tests.conftest import PASSWORD, LiveServer, User
 
 MARKER = "MARKER-b7e2-diary-text-never-logged"
@@ -52,11 +55,13 @@ def test_unacceptable_accept_is_406(client: TestClient) -> None:
     assert client.get("/healthz", headers={"Accept": "*/*"}).status_code == 200
 
 
-def test_malformed_json_is_422(client: TestClient) -> None:
+def test_malformed_json_is_400_and_invalid_values_422(client: TestClient) -> None:
     response = client.post(
         "/v1/accounts", content=b'{"username": "x", ', headers={"Content-Type": "application/json"}
     )
-    _is_problem(response, 422)
+    _is_problem(response, 400)
+    assert response.json()["type"].endswith("/malformed-json") and response.json()["errors"]
+    _is_problem(client.post("/v1/accounts", json={"username": 5}), 422)
 
 
 def test_deeply_nested_json_is_rejected_cleanly(client: TestClient) -> None:
@@ -217,3 +222,14 @@ def test_no_secret_travels_in_a_query_string(app: FastAPI) -> None:
                         path,
                         parameter["name"],
                     )
+
+
+def test_metrics_need_the_configured_token(settings: Settings) -> None:
+    guarded = create_app(settings.model_copy(update={"metrics_token": SecretStr("s3cret-scrape")}))
+    with TestClient(guarded, raise_server_exceptions=False) as scraper:
+        assert scraper.get("/metrics").status_code == 401
+        wrong = scraper.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and "chronicle_http" not in wrong.text
+        right = scraper.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape"})
+        assert right.status_code == 200 and "chronicle_http_requests_total" in right.text
+    guarded.state.ctx.engine.dispose()

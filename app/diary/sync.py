@@ -22,9 +22,8 @@ from app.diary.incidents.service import incident_out
 from app.diary.schemas import SyncChange, SyncPage
 from app.diary.subjects import content as subject_content
 from app.diary.subjects.service import subject_out
-from app.errors import Unprocessable
 from app.models import ChainEvent, Incident, IncidentRevision, Subject, SubjectRevision
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import bad_cursor, decode_cursor, encode_cursor
 
 Key = tuple[uuid.UUID, int]
 
@@ -34,7 +33,7 @@ def _after(cursor: str | None) -> int:
         return 0
     (seq,) = decode_cursor(cursor, 1)
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        raise Unprocessable("The cursor is not valid.")
+        raise bad_cursor()
     return seq
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import hmac
+
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from app import metrics
 from app.blobs import BlobStoreError
 from app.context import CtxDep
-from app.errors import ServiceUnavailable, problem_responses
+from app.errors import NotFound, ServiceUnavailable, Unauthorized, problem_responses
+from app.security.actor import bearer_token
 
 router = APIRouter(tags=["operations"])
 
@@ -50,8 +53,17 @@ def readyz(ctx: CtxDep) -> Health:
     "/metrics",
     operation_id="ops_metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}}},
+    responses={200: {"content": {"text/plain": {}}}, **problem_responses(401, 404)},
 )
-def prometheus_metrics() -> Response:
-    """Prometheus text format: request counts and latencies by route template."""
+def prometheus_metrics(request: Request, ctx: CtxDep) -> Response:
+    """Prometheus text format: request counts and latencies by route template. With
+    METRICS_TOKEN set it needs that bearer token; without one it is off in production."""
+    expected = ctx.settings.metrics_token
+    if expected is None:
+        if ctx.settings.environment == "production":
+            raise NotFound("Not found.")
+    else:
+        given = (bearer_token(request) or "").encode()
+        if not hmac.compare_digest(given, expected.get_secret_value().encode()):
+            raise Unauthorized("The metrics token is required.")
     return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -179,3 +179,9 @@ def test_sync_rejects_a_bad_cursor(client: TestClient, alice: User) -> None:
     for cursor in ("%%%", "WyJ4Il0", "Wy0xXQ"):  # garbage, ["x"], [-1]
         response = client.get("/v1/sync", params={"cursor": cursor}, headers=alice.auth)
         assert response.status_code == 422, cursor
+        # Like every other 422, it says where: the cursor parameter.
+        assert response.json()["errors"] == [
+            {"loc": ["query", "cursor"], "msg": "not a cursor this list gave"}
+        ]
+    listed = client.get("/v1/incidents", params={"cursor": "%%%"}, headers=alice.auth)
+    assert listed.status_code == 422 and listed.json()["errors"][0]["loc"] == ["query", "cursor"]
