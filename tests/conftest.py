@@ -194,10 +194,14 @@ def start_server(
         "DATA_DIR": str(settings.data_dir),
         "ENVIRONMENT": "test",
         "LOG_LEVEL": "INFO",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TRUST_FORWARDED_FOR": str(settings.trust_forwarded_for).lower(),
     }
     command = [
         sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
+        # TRUST_FORWARDED_FOR is the only switch for X-Forwarded-*: uvicorn must not apply them.
+        "--no-proxy-headers",
     ]  # fmt: skip
     command = [*wrap, *command]
     with log_path.open("ab") as log:
