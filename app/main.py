@@ -33,6 +33,7 @@ from app.logs import configure_logging
 from app.middleware import RequestContext
 from app.openapi import install_openapi
 from app.ops.routes import router as ops_router
+from app.private_files import private_dir
 from app.risk.routes import router as risk_router
 from app.security.passwords import PasswordHasher
 from app.sessions.routes import router as sessions_router
@@ -128,7 +129,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir, tighten=True)
     app = FastAPI(
         title="Chronicle",
         version="1.0.0",

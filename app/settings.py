@@ -9,6 +9,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     https_only: bool = False
     trust_forwarded_for: bool = False
+    # Every absolute URL the service emits (share links) starts with this, never with the
+    # request's Host header, which whoever sends the request chooses.
+    public_base_url: str = "http://127.0.0.1:8000"
 
     # Registrations one client address may make in an hour before back-off (429, Retry-After).
     registrations_per_address_per_hour: int = Field(10, ge=1, le=100000)
@@ -84,6 +88,9 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if "*" in self.cors_origins:
             raise ValueError("CORS_ORIGINS may not contain '*': the API uses credentials")
+        base = urlsplit(self.public_base_url)
+        if base.scheme not in ("http", "https") or not base.netloc or base.query or base.fragment:
+            raise ValueError("PUBLIC_BASE_URL must be an http(s) URL without query or fragment")
         if self.refresh_absolute_ttl_seconds < self.refresh_idle_ttl_seconds:
             raise ValueError("REFRESH_ABSOLUTE_TTL_SECONDS must be >= REFRESH_IDLE_TTL_SECONDS")
         if self.environment == "production":

@@ -38,7 +38,7 @@ def server(app: str, *, env: dict[str, str] | None = None, factory: bool = True)
     """Run uvicorn (one worker, no access log) for `app`; yields its base URL."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-               "--no-access-log", "--log-level", "warning"]  # fmt: skip
+               "--no-access-log", "--no-proxy-headers", "--log-level", "warning"]  # fmt: skip
     if factory:
         command.append("--factory")
     with tempfile.TemporaryFile() as log:

@@ -122,7 +122,7 @@ def chronicle_workers(database_url: str, data: Path) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
-               "--no-access-log", "--log-level", "warning"]  # fmt: skip
+               "--no-access-log", "--no-proxy-headers", "--log-level", "warning"]  # fmt: skip
     with (data / "server.log").open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"

@@ -205,11 +205,15 @@ def start_server(
         "ENVIRONMENT": "test",
         "LOG_LEVEL": "INFO",
         "REGISTRATIONS_PER_ADDRESS_PER_HOUR": "1000",  # as the settings fixture
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TRUST_FORWARDED_FOR": str(settings.trust_forwarded_for).lower(),
         **(env or {}),
     }
     command = [
         sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
+        # TRUST_FORWARDED_FOR is the only switch for X-Forwarded-*: uvicorn must not apply them.
+        "--no-proxy-headers",
     ]  # fmt: skip
     command = [*wrap, *command]
     with log_path.open("ab") as log:

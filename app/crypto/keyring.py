@@ -19,6 +19,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from app.private_files import private_dir
+
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
@@ -126,9 +128,10 @@ class KeyRing:
 
 def save_keyring(ring: KeyRing, path: Path) -> None:
     """Write atomically with owner-only permissions, so a crash never leaves half a ring."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a .tmp left by a crash keeps its old mode through O_CREAT
     with os.fdopen(fd, "w") as fh:
         fh.write(ring.to_json())
         fh.flush()

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import NameOID
 
+from app.private_files import private_dir
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -365,9 +366,10 @@ def _ec_key(pem: str) -> ec.EllipticCurvePrivateKey:
 
 def save_signing_keys(keys: SigningKeys, path: Path) -> None:
     """Write atomically with owner-only permissions, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a .tmp left by a crash keeps its old mode through O_CREAT
     with os.fdopen(fd, "w") as fh:
         fh.write(keys.to_json())
         fh.flush()

@@ -60,7 +60,7 @@ def prepare_export(
     response.status_code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
     response.headers["Location"] = _location(access.client_id, out.id)
     if out.status in jobs.PENDING:
-        background.add_task(runner.start, out.id)
+        background.add_task(runner.start, out.id, access.account_id)
     return out
 
 
@@ -77,5 +77,5 @@ def get_prepared_export(
     row = jobs.find(session, access.account_id, export_id)
     if row.requested_by != "caseworker" or row.requested_by_id != str(access.client_id):
         raise NotFound(jobs.EXPORT_NOT_FOUND)
-    runner.resume(unattended(session, access.account_id, row.id))
+    runner.resume(access.account_id, unattended(session, access.account_id, row.id))
     return jobs.export_out(access.key, row)

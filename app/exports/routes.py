@@ -76,7 +76,7 @@ def create_export(
     response.status_code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/exports/{out.id}"
     if out.status in jobs.PENDING:
-        background.add_task(runner.start, out.id)  # runs once the row has committed
+        background.add_task(runner.start, out.id, key.account_id)  # runs once the row has committed
     return out
 
 
@@ -94,7 +94,7 @@ def list_exports(
     cursor: Cursor = None,
 ) -> ExportPage:
     """Your exports, newest first (expired and failed ones included)."""
-    runner.resume(unattended(session, key.account_id))
+    runner.resume(key.account_id, unattended(session, key.account_id))
     return jobs.list_exports(session, key, limit, cursor)
 
 
@@ -109,7 +109,7 @@ def get_export(
 ) -> ExportOut:
     """One export's state: queued, running, done (with its size and SHA-256), failed, expired."""
     row = jobs.find(session, key.account_id, export_id)
-    runner.resume(unattended(session, key.account_id, row.id))
+    runner.resume(key.account_id, unattended(session, key.account_id, row.id))
     return jobs.export_out(key, row)
 
 

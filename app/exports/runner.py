@@ -228,7 +228,14 @@ def _altered(exc: Exception) -> bool:
 
 
 class ExportRunner:
-    """This process's export workers; asking twice for one job queues it once."""
+    """This process's export workers; asking twice for one job queues it once.
+
+    Fair across accounts: a free worker does not take the job queued first but the oldest
+    queued job of the account whose last job here started longest ago (an account with none
+    running or started since it last had a job waiting counts as never). So one account's
+    queue (up to MAX_EXPORT_JOBS) delays another account's export by at most one job per
+    worker, not by the whole queue. Each process is fair among the jobs it was asked to run.
+    """
 
     def __init__(self, ctx: AppContext, keys: SigningKeys) -> None:
         self.ctx = ctx
@@ -236,31 +243,72 @@ class ExportRunner:
         self.pool = ThreadPoolExecutor(
             max_workers=ctx.settings.export_workers, thread_name_prefix="export"
         )
-        self._queued: set[uuid.UUID] = set()
         self._lock = threading.Lock()
+        # export id -> (account, arrival number): waiting here for a worker.
+        self._waiting: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
+        self._active: set[uuid.UUID] = set()  # export ids taken by a worker, not yet done
+        self._running: dict[uuid.UUID, int] = {}  # account -> jobs running here
+        self._last_start: dict[uuid.UUID, int] = {}  # account -> when (a counter) its last began
+        self._clock = 0
 
-    def start(self, export_id: uuid.UUID) -> None:
+    def start(self, export_id: uuid.UUID, account_id: uuid.UUID) -> None:
         with self._lock:
-            if export_id in self._queued:
+            if export_id in self._waiting or export_id in self._active:
                 return
-            self._queued.add(export_id)
-        self.pool.submit(self._run, export_id)
+            self._clock += 1
+            self._waiting[export_id] = (account_id, self._clock)
+        # One worker task per waiting job; which job each task runs is chosen when it starts.
+        self.pool.submit(self._run_next)
 
-    def resume(self, export_ids: Iterable[uuid.UUID]) -> None:
+    def resume(self, account_id: uuid.UUID, export_ids: Iterable[uuid.UUID]) -> None:
         """Start these jobs here (see `unattended`); the claim decides who really runs each."""
         for export_id in export_ids:
-            self.start(export_id)
+            self.start(export_id, account_id)
+
+    def waiting(self) -> list[uuid.UUID]:
+        """The jobs waiting for a worker, in the order they would be taken (for tests)."""
+        with self._lock:
+            return sorted(self._waiting, key=self._priority)
+
+    def _priority(self, export_id: uuid.UUID) -> tuple[int, int]:
+        account_id, arrival = self._waiting[export_id]
+        return self._last_start.get(account_id, 0), arrival
+
+    def _take(self) -> tuple[uuid.UUID, uuid.UUID] | None:
+        with self._lock:
+            if not self._waiting:
+                return None
+            export_id = min(self._waiting, key=self._priority)
+            account_id, _ = self._waiting.pop(export_id)
+            self._active.add(export_id)
+            self._clock += 1
+            self._last_start[account_id] = self._clock
+            self._running[account_id] = self._running.get(account_id, 0) + 1
+            return export_id, account_id
+
+    def _done(self, export_id: uuid.UUID, account_id: uuid.UUID) -> None:
+        with self._lock:
+            self._active.discard(export_id)
+            self._running[account_id] -= 1
+            if self._running[account_id] == 0:
+                del self._running[account_id]
+                # Forget an idle account, so the map stays as small as the work in hand.
+                if not any(owner == account_id for owner, _ in self._waiting.values()):
+                    self._last_start.pop(account_id, None)
 
     def close(self) -> None:
         """At shutdown: jobs not yet started stay queued in the database; a running one ends."""
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _run(self, export_id: uuid.UUID) -> None:
+    def _run_next(self) -> None:
+        taken = self._take()
+        if taken is None:
+            return
+        export_id, account_id = taken
         try:
             run_job(self.ctx, self.keys, export_id)
         finally:
-            with self._lock:
-                self._queued.discard(export_id)
+            self._done(export_id, account_id)
 
 
 def get_runner(request: Request) -> ExportRunner:

@@ -54,7 +54,7 @@ def create_share(
     passcode_hash = ctx.hasher.hash(body.passcode) if body.passcode else None
     facts = client_facts(request, ctx.settings)
     out = shares.create_share(
-        ctx, session, victim, body, passcode_hash, str(request.base_url), facts
+        ctx, session, victim, body, passcode_hash, ctx.settings.public_base_url, facts
     )
     response.headers["Location"] = f"/v1/shares/{out.id}"
     return out

@@ -167,7 +167,9 @@ def enter_passcode(
         max_age=max(1, int((expires_at - utcnow()).total_seconds())),
         expires=expires_at,
         path=action,
-        secure=request.url.scheme == "https" or ctx.settings.https_only,
+        secure=request.url.scheme == "https"
+        or ctx.settings.https_only
+        or ctx.settings.public_base_url.startswith("https:"),
         httponly=True,
         samesite="strict",
     )

@@ -73,7 +73,7 @@ def made(client: TestClient, user: User, **body: Any) -> tuple[dict[str, Any], b
 
 def hold_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Jobs are queued but no worker starts them (as if the process died before it could)."""
-    monkeypatch.setattr(runner.ExportRunner, "start", lambda self, export_id: None)
+    monkeypatch.setattr(runner.ExportRunner, "start", lambda self, export_id, account_id: None)
 
 
 def set_row(app: FastAPI, export_id: str, **values: Any) -> None:
