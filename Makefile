@@ -60,7 +60,7 @@ typecheck: install
 	$(BIN)/mypy
 
 openapi: install
-	$(BIN)/python -m app.openapi > openapi/openapi.json
+	$(BIN)/python -m app.cli openapi > openapi/openapi.json
 
 # The suite runs twice: on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default the local server).
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres

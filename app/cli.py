@@ -1,6 +1,6 @@
 """Management commands: `python -m app.cli keys rotate|resume|status|retire`, `create-admin`,
-`cleanup` (expired uploads, expired exports and unreferenced blobs; run it from cron, e.g.
-hourly).
+`openapi` (the document `make openapi` commits), and `cleanup` (expired uploads, expired exports
+and unreferenced blobs; run it from cron, e.g. hourly).
 
 Each command reads the same settings as the server (DATABASE_URL, DATA_DIR, KEYRING_PATH).
 """
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from app.accounts import schemas
 from app.accounts.service import register
@@ -22,9 +25,10 @@ from app.crypto.signing import rotate_signing_keys, signing_keys_path
 from app.evidence.cleanup import run_cleanup
 from app.exports import verify
 from app.exports.cleanup import run_export_cleanup
-from app.main import build_context
+from app.main import build_context, create_app
+from app.openapi import render
 from app.security.client import ClientFacts
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 
 CLI_FACTS = ClientFacts(address="cli", user_agent="chronicle-cli")
 
@@ -118,6 +122,16 @@ def cleanup(_args: argparse.Namespace) -> int:
         return 0
 
 
+def openapi(_args: argparse.Namespace) -> int:
+    """Print the OpenAPI document of an app built on a throwaway data folder."""
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(Settings(data_dir=Path(tmp), environment="test"))
+        print(render(app), end="")
+        app.state.ctx.engine.dispose()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -143,6 +157,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "cleanup", help="remove expired uploads and exports, and the blobs nothing refers to"
     ).set_defaults(func=cleanup)
+    commands.add_parser(
+        "openapi", help="print the OpenAPI document (make openapi commits it)"
+    ).set_defaults(func=openapi)
     admin = commands.add_parser("create-admin", help="create a service administrator")
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", help="prompted for when omitted")

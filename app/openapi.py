@@ -2,7 +2,7 @@
 
 FastAPI describes validation errors as application/json HTTPValidationError; this service
 answers every error as application/problem+json, so the document is corrected to say so.
-Run `python -m app.openapi > openapi/openapi.json` (or `make openapi`) after changing the API.
+Run `make openapi` (`python -m app.cli openapi > openapi/openapi.json`) after changing the API.
 """
 
 from __future__ import annotations
@@ -213,16 +213,3 @@ def install_openapi(app: FastAPI) -> None:
 
 def render(app: FastAPI) -> str:
     return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-if __name__ == "__main__":
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from app.main import create_app
-    from app.settings import Settings
-
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ.setdefault("LOG_LEVEL", "WARNING")
-        print(render(create_app(Settings(data_dir=Path(tmp), environment="test"))), end="")
