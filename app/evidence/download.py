@@ -198,6 +198,7 @@ async def respond(
         return ReleasingStream(
             send_batches(request, first, pieces),
             release=release,
+            idle_seconds=ctx.settings.body_idle_seconds,
             status_code=206 if wanted else 200,
             media_type=opened.media_type,
             headers=headers(opened, sent, partial=wanted is not None),

@@ -23,6 +23,7 @@ of the service needs; and one account moves at most `max_transfers_per_account` 
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -33,11 +34,12 @@ import anyio
 import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.errors import AppError, TooManyRequests
 from app.settings import Settings
 
+log = logging.getLogger("app.evidence")
 BATCH_BYTES = 1024 * 1024
 TRANSFER_THREADS = 16
 # How long a client refused for too many transfers is asked to wait: about one small transfer.
@@ -208,14 +210,27 @@ async def send_batches(
 
 
 class ReleasingStream(StreamingResponse):
-    """A streamed download that gives its transfer slot back however the response ends."""
+    """A streamed download that gives its transfer slot back however the response ends.
 
-    def __init__(self, *args: Any, release: Callable[[], None], **kwargs: Any) -> None:
+    A client that stops reading (a phone gone out of signal, a half-open connection) is cut
+    off once a send has waited `idle_seconds`, so it cannot hold the account's slot for the
+    kernel's TCP timeouts."""
+
+    def __init__(
+        self, *args: Any, release: Callable[[], None], idle_seconds: float, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.release = release
+        self.idle_seconds = idle_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_or_give_up(message: Message) -> None:
+            with anyio.fail_after(self.idle_seconds):
+                await send(message)
+
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, send_or_give_up)
+        except TimeoutError:
+            log.info("download cut off: the client stopped reading")
         finally:
             self.release()

@@ -209,3 +209,35 @@ def test_one_account_moves_at_most_its_share_of_bodies_at_once(
     with httpx.Client(base_url=server.url, timeout=10) as other:
         again = other.get(f"/v1/evidence/{evidence_id}/content", headers=alice.auth)
         assert again.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "server", [{"BODY_IDLE_SECONDS": "1", "MAX_TRANSFERS_PER_ACCOUNT": "1"}], indirect=True
+)
+def test_a_download_its_client_stops_reading_is_cut_off_and_frees_the_slot(
+    client: TestClient, server: LiveServer, alice: User
+) -> None:
+    big = s.big_jpeg(12 * 1024 * 1024)  # far more than the socket buffers hold
+    response = s.multipart(client, alice.auth, big)
+    assert response.status_code == 201, response.text
+    evidence_id = response.json()["id"]
+    host, port = server.url.removeprefix("http://").split(":")
+    stalled = socket.create_connection((host, int(port)), timeout=30)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(
+        f"GET /v1/evidence/{evidence_id}/content HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: {alice.auth['Authorization']}\r\n\r\n".encode()
+    )
+    try:
+        time.sleep(0.5)  # the download has its slot and fills the buffers; nothing is read
+        with httpx.Client(base_url=server.url, timeout=10) as other:
+            assert other.get(f"/v1/evidence/{evidence_id}", headers=alice.auth).status_code == 200
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                got = other.get(f"/v1/evidence/{evidence_id}/content", headers=alice.auth)
+                if got.status_code != 429:
+                    break
+                time.sleep(0.5)
+            assert got.status_code == 200 and got.content == big
+    finally:
+        stalled.close()
