@@ -7,7 +7,7 @@ PORT ?= 8000
 DATA_DIR ?= ./data
 export DATA_DIR
 
-.PHONY: install lock relock run migrate test test-sqlite test-postgres lint typecheck openapi audit fuzz load bench clean
+.PHONY: install lock relock run demo migrate test test-sqlite test-postgres lint typecheck openapi audit fuzz load bench clean
 
 # The supported interpreters are pyproject.toml's requires-python; an older one stops here, clearly.
 $(BIN)/python:
@@ -51,6 +51,10 @@ migrate: install
 
 run: migrate
 	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --no-proxy-headers
+
+# A fictional diary loaded into the server `make run` started, and what an officer gets from it.
+demo: install
+	$(BIN)/python -m app.demo --url http://$(HOST):$(PORT)
 
 lint: install
 	$(BIN)/ruff check app tests bench migrations requirements
