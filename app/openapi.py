@@ -137,6 +137,22 @@ _BINARY = {"type": "string", "format": "binary"}
 _JSON_TYPES = ("application/json", "application/problem+json")
 
 
+def _required_header(path: str, operation: dict[str, Any], parameter: dict[str, Any]) -> bool:
+    """Headers the server refuses to do without, though the route reads them as optional to
+    answer their absence with its own problem (428, 400, 412) rather than a bare 422."""
+    name = parameter["name"].lower()
+    if name == "if-match":
+        return "428" in operation.get("responses", {})
+    if path.startswith("/v1/uploads") and operation.get("operationId") != "evidence_uploads_list":
+        if name == "tus-resumable":
+            return True
+        if name == "upload-length":
+            return operation.get("operationId") == "evidence_upload_create"
+        if name == "upload-offset":
+            return operation.get("operationId") == "evidence_upload_patch"
+    return False
+
+
 def _describe_bodies(doc: dict[str, Any]) -> None:
     """Downloads declare a binary schema (generators drop a response without one), the routes
     that answer 428 require If-Match, and what is not the client API is marked x-internal."""
@@ -148,10 +164,9 @@ def _describe_bodies(doc: dict[str, Any]) -> None:
                         content["schema"] = dict(_BINARY)
                     elif "schema" not in content:
                         content["schema"] = {"type": "object"}
-            if "428" in operation.get("responses", {}):
-                for parameter in operation.get("parameters", []):
-                    if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
-                        parameter["required"] = True
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "header" and _required_header(path, operation, parameter):
+                    parameter["required"] = True
             if path in _INTERNAL_PATHS or _INTERNAL_TAGS & set(operation.get("tags", [])):
                 operation["x-internal"] = True
 
