@@ -3,9 +3,10 @@ with none open (the baseline, same run, same server).
 
 Each slow body is a tus PATCH that promised 1 MB and sends a byte a second: the attack that
 used to hold one of the 16 transfer threads per body and take evidence offline for everyone.
-The bodies come from five accounts, each allowed 40 transfers here (MAX_TRANSFERS_PER_ACCOUNT;
-the default of 4 would refuse most of them, which is the other half of the defence). Budget:
-another account's small download and incident create keep p99 under 100 ms.
+The bodies come from five accounts, each allowed 40 transfers and open uploads here
+(MAX_TRANSFERS_PER_ACCOUNT, MAX_OPEN_UPLOADS; the defaults of 4 and 20 would refuse most of
+them, which is the other half of the defence). Budget: another account's small download and
+incident create keep p99 under 100 ms.
 
 Run: python -m bench.bench_slow_clients   (BENCH_SECONDS shortens each phase)
 """
@@ -70,7 +71,8 @@ async def _slow_body(url: str, auth: dict[str, str], location: str, stop: asynci
 
 
 async def run() -> None:
-    with chronicle(settings={"MAX_TRANSFERS_PER_ACCOUNT": "40"}) as url:
+    limits = {"MAX_TRANSFERS_PER_ACCOUNT": "40", "MAX_OPEN_UPLOADS": "40"}
+    with chronicle(settings=limits) as url:
         async with aiohttp.ClientSession(url) as session:
             victim = await _account(session, "bench-other")
             form = aiohttp.FormData()
