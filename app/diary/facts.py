@@ -1,6 +1,7 @@
 """The diary as plain facts for the analysis (app.chronology): current revisions, decrypted.
 
 One query per kind and one decryption per row, so a 10,000-incident diary loads in one pass.
+An incident's evidence count is the live files linked from either side (app.evidence.links).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.chronology.model import IncidentFacts, Order, SubjectFacts
@@ -20,11 +22,15 @@ from app.diary.incidents.service import current_rows
 from app.diary.subjects import content as subject_content
 from app.diary.subjects.service import current_subjects
 from app.diary.taxonomy import order_kind
-from app.models import IncidentRevision, SubjectRevision
+from app.models import Evidence, IncidentRevision, SubjectRevision
 
 
 def _incident(
-    key: DataKey, incident_id: uuid.UUID, recorded_at: datetime, row: IncidentRevision
+    key: DataKey,
+    incident_id: uuid.UUID,
+    recorded_at: datetime,
+    row: IncidentRevision,
+    evidence: _EvidenceLinks,
 ) -> IncidentFacts:
     assert row.content_enc is not None and row.occurred_at is not None
     sealed: dict[str, Any] = rev.unseal(
@@ -51,8 +57,29 @@ def _incident(
         witnesses=sealed["witnesses"],
         reported_to_police=bool(row.reported_to_police),
         police_references=tuple(police["references"]),
-        evidence_count=len(incident_content.from_tags(row.evidence_ids)),
+        evidence_count=evidence.count(incident_id, incident_content.from_tags(row.evidence_ids)),
     )
+
+
+class _EvidenceLinks:
+    """The account's live evidence and the incidents each names, so an incident counts a file
+    linked from either side once: listed in the incident, or naming it from the evidence."""
+
+    def __init__(self, session: Session, account_id: uuid.UUID) -> None:
+        self.live: set[str] = set()
+        self.naming: dict[str, set[str]] = {}
+        rows = session.execute(
+            select(Evidence.id, Evidence.incident_ids).where(
+                Evidence.account_id == account_id, Evidence.deleted_at.is_(None)
+            )
+        )
+        for evidence_id, incident_ids in rows:
+            self.live.add(str(evidence_id))
+            for incident_id in incident_content.from_tags(incident_ids):
+                self.naming.setdefault(incident_id, set()).add(str(evidence_id))
+
+    def count(self, incident_id: uuid.UUID, listed: list[str]) -> int:
+        return len((set(listed) & self.live) | self.naming.get(str(incident_id), set()))
 
 
 def _subject(key: DataKey, subject_id: uuid.UUID, row: SubjectRevision) -> SubjectFacts:
@@ -86,8 +113,9 @@ def load_facts(
     """The account's live incidents (matching `filters`, in diary order) and live subjects."""
     if key.account_id != account_id:
         raise ValueError("the data key belongs to another account")
+    evidence = _EvidenceLinks(session, account_id)
     incidents = [
-        _incident(key, incident_id, recorded_at, row)
+        _incident(key, incident_id, recorded_at, row, evidence)
         for incident_id, recorded_at, row in current_rows(session, account_id, filters)
     ]
     subjects = [
