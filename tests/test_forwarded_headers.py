@@ -21,8 +21,11 @@ SPOOFED = "203.0.113.9"
 
 def _session_address(url: str) -> str:
     with httpx.Client(base_url=url, timeout=30) as http:
-        body = {"username": "forwarded-user", "password": PASSWORD}
-        assert http.post("/v1/accounts", json=body).status_code == 202
+        registered = http.post(
+            "/v1/accounts", json={"username": "forwarded-user", "password": PASSWORD}
+        )
+        assert registered.status_code == 201, registered.text
+        body = {"username": registered.json()["username"], "password": PASSWORD}
         headers = {"X-Forwarded-For": SPOOFED, "X-Forwarded-Proto": "https"}
         token = http.post("/v1/auth/token", json=body, headers=headers)
         assert token.status_code == 200, token.text
