@@ -3,8 +3,9 @@
 `BodyChecks.start()` follows one body: `see` each batch as it comes off the network (on the
 event loop: a body longer than the upload has room for is refused before it is stored),
 `hash` it where it is encrypted (in the transfer thread), and `finish` once it has ended. With
-an `Upload-Checksum`, a body whose SHA-256 differs, or that was cut off (a part of a body cannot
-be checked against the whole body's checksum), is refused, and the writer keeps nothing of it.
+an `Upload-Checksum` (sha1 or sha256), a body whose digest differs, or that was cut off (a part
+of a body cannot be checked against the whole body's checksum), is refused, and the writer
+keeps nothing of it.
 Without a checksum, the bytes that arrived before a client went away are kept: tus resumes
 from there.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from app.errors import AppError
 from app.evidence.errors import ChecksumMismatch, FileTooLarge
+from app.evidence.tus import Checksum
 
 
 class BodyIncomplete(AppError):
@@ -26,7 +28,7 @@ class BodyIncomplete(AppError):
 @dataclass(frozen=True)
 class BodyChecks:
     room: int
-    checksum: bytes | None
+    checksum: Checksum | None
 
     def start(self) -> BodyCheck:
         return BodyCheck(self)
@@ -38,7 +40,10 @@ class BodyCheck:
     def __init__(self, checks: BodyChecks) -> None:
         self.checks = checks
         self.received = 0
-        self._digest = hashlib.sha256() if checks.checksum is not None else None
+        checksum = checks.checksum
+        self._digest = (
+            hashlib.new(checksum.algorithm, usedforsecurity=False) if checksum is not None else None
+        )
 
     def see(self, batch: bytes) -> None:
         self.received += len(batch)
@@ -54,5 +59,5 @@ class BodyCheck:
             return
         if cut_short:
             raise BodyIncomplete("The body ended early; nothing of it was kept.")
-        if not hmac.compare_digest(self._digest.digest(), self.checks.checksum):
+        if not hmac.compare_digest(self._digest.digest(), self.checks.checksum.digest):
             raise ChecksumMismatch("Upload-Checksum does not match; nothing was kept.")

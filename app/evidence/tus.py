@@ -18,7 +18,7 @@ from app.errors import AppError, PreconditionFailed
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum,expiration"
-CHECKSUM_ALGORITHMS = "sha256"
+CHECKSUM_ALGORITHMS = "sha1,sha256"
 MAX_METADATA_HEADER = 16 * 1024
 MAX_FILE_NAME = 255
 MAX_CAPTION = 5000
@@ -30,10 +30,14 @@ class MalformedRequest(AppError):
     status, type, title = 400, "bad-request", "Bad request"
 
 
+class UnsupportedTusVersion(PreconditionFailed):
+    type, title = "tus-version-unsupported", "This tus version is not supported"
+
+
 def require_version(value: str | None) -> None:
     """412 for a client that does not speak tus 1.0.0 (the header names what we do speak)."""
     if value != TUS_VERSION:
-        raise PreconditionFailed(
+        raise UnsupportedTusVersion(
             f"Send Tus-Resumable: {TUS_VERSION}; no other version is supported.",
             headers={"Tus-Version": TUS_VERSION},
         )
@@ -46,20 +50,33 @@ def parse_count(name: str, value: str | None) -> int:
     return int(value.strip())
 
 
-def parse_checksum(value: str | None) -> bytes | None:
-    """The SHA-256 digest of an `Upload-Checksum: sha256 <base64>` header, if one was sent."""
+@dataclass(frozen=True)
+class Checksum:
+    """An `Upload-Checksum`: the algorithm (a hashlib name) and the digest it must match."""
+
+    algorithm: str
+    digest: bytes
+
+
+# tus says a server MUST support sha1; sha256 is what the chain records. (tuspy sends sha1.)
+_DIGEST_SIZES = {"sha1": 20, "sha256": 32}
+
+
+def parse_checksum(value: str | None) -> Checksum | None:
+    """The `Upload-Checksum: <algorithm> <base64 digest>` header, if one was sent."""
     if value is None:
         return None
     algorithm, _, encoded = value.strip().partition(" ")
-    if algorithm.lower() != "sha256":
-        raise MalformedRequest(f"Upload-Checksum supports {CHECKSUM_ALGORITHMS} only.")
+    algorithm = algorithm.lower()
+    if algorithm not in _DIGEST_SIZES:
+        raise MalformedRequest(f"Upload-Checksum supports {CHECKSUM_ALGORITHMS}.")
     try:
         digest = base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError):
         raise MalformedRequest("Upload-Checksum is not valid base64.") from None
-    if len(digest) != 32:
-        raise MalformedRequest("Upload-Checksum is not a SHA-256 digest.")
-    return digest
+    if len(digest) != _DIGEST_SIZES[algorithm]:
+        raise MalformedRequest(f"Upload-Checksum is not a {algorithm} digest.")
+    return Checksum(algorithm, digest)
 
 
 @dataclass(frozen=True)

@@ -279,7 +279,11 @@ async def patch_upload(
     upload_offset: Annotated[str | None, Header(alias="Upload-Offset", max_length=20)] = None,
     upload_checksum: Annotated[
         str | None,
-        Header(alias="Upload-Checksum", max_length=128, description="sha256 <base64 digest>"),
+        Header(
+            alias="Upload-Checksum",
+            max_length=128,
+            description="sha1 or sha256, a space, then the base64 digest",
+        ),
     ] = None,
 ) -> Response:
     """Append the body at `Upload-Offset`. With `Upload-Checksum`, a mismatch keeps nothing."""
@@ -299,7 +303,7 @@ async def _patch(
     upload_id: uuid.UUID,
     request: Request,
     offset: int,
-    checksum: bytes | None,
+    checksum: tus.Checksum | None,
     declared: str | None,
 ) -> Response:
     held = await _claim(ctx, key, upload_id, offset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from datetime import timedelta
@@ -40,7 +41,7 @@ def test_options_advertises_version_extensions_limit_and_checksum(
     assert response.headers["Tus-Resumable"] == "1.0.0"
     assert response.headers["Tus-Version"] == "1.0.0"
     assert response.headers["Tus-Extension"] == "creation,termination,checksum,expiration"
-    assert response.headers["Tus-Checksum-Algorithm"] == "sha256"
+    assert response.headers["Tus-Checksum-Algorithm"] == "sha1,sha256"  # tus: sha1 is a MUST
     assert response.headers["Tus-Max-Size"] == str(settings.max_upload_bytes)
 
 
@@ -54,6 +55,10 @@ def test_a_request_in_another_tus_version_is_412(client: TestClient, alice: User
                 headers["Tus-Resumable"] = version
             response = client.request(method, path, headers=headers, content=b"x")
             assert response.status_code == 412, (method, version)
+            if method != "HEAD":  # a HEAD answer has no body
+                problem = response.json()
+                assert problem["type"].endswith("/tus-version-unsupported")
+                assert problem["title"] == "This tus version is not supported"
             assert response.headers["Tus-Version"] == "1.0.0"
             assert response.headers["Tus-Resumable"] == "1.0.0"
     assert s.head(client, alice.auth, location).headers["Upload-Offset"] == "0"
@@ -390,3 +395,31 @@ def test_a_failing_store_is_503_keeps_nothing_and_the_upload_resumes(
     evidence_id = location.rsplit("/", 1)[-1]
     record = client.get(f"/v1/evidence/{evidence_id}", headers=alice.auth).json()
     assert record["sha256"] == s.sha256(data)
+
+
+def _sha1(data: bytes) -> str:
+    # tus's transfer check, not a security measure (the chain records SHA-256).
+    return base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode()
+
+
+def test_sha1_checksums_are_accepted_as_tus_requires(client: TestClient, alice: User) -> None:
+    data = s.jpeg_with_exif()
+    location = s.create_upload(client, alice.auth, len(data))
+    headers = {**alice.auth, **s.TUS, **s.OFFSET_STREAM, "Upload-Offset": "0"}
+    wrong = client.patch(
+        location, headers={**headers, "Upload-Checksum": "sha1 " + _sha1(b"other")},
+        content=data[:100],
+    )  # fmt: skip
+    assert wrong.status_code == 460
+    assert s.head(client, alice.auth, location).headers["Upload-Offset"] == "0"
+    right = client.patch(
+        location, headers={**headers, "Upload-Checksum": "sha1 " + _sha1(data[:100])},
+        content=data[:100],
+    )  # fmt: skip
+    assert right.status_code == 204, right.text
+    assert right.headers["Upload-Offset"] == "100"
+    odd = client.patch(
+        location, headers={**headers, "Upload-Offset": "100", "Upload-Checksum": "md5 AAAA"},
+        content=data[100:],
+    )  # fmt: skip
+    assert odd.status_code == 400 and "sha1,sha256" in odd.json()["detail"]
