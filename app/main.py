@@ -25,6 +25,7 @@ from app.diary.routes import router as diary_router
 from app.diary.subjects.routes import router as subjects_router
 from app.errors import install_error_handlers
 from app.evidence.routes import router as evidence_router
+from app.evidence.tus import MethodOverride
 from app.evidence.tus_routes import options_router as uploads_options_router
 from app.evidence.tus_routes import router as uploads_router
 from app.exports.api import router as exports_router
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Upload-Offset",
                 "Upload-Metadata",
                 "Upload-Checksum",
+                "X-HTTP-Method-Override",
             ],
             expose_headers=[
                 "ETag",
@@ -184,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "X-Request-ID",
             ],
         )
+    app.add_middleware(MethodOverride)
     app.add_middleware(
         RequestContext,
         max_body=settings.max_json_body_bytes,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from app.errors import AppError, PreconditionFailed
 
 TUS_VERSION = "1.0.0"
@@ -135,6 +137,30 @@ def _metadata_pairs(value: str | None) -> dict[str, str]:
                 f"Upload-Metadata {key!r} is not base64 of UTF-8 text."
             ) from None
     return pairs
+
+
+class MethodOverride:
+    """ASGI: a tus request sent as POST with `X-HTTP-Method-Override` (for proxies that drop
+    PATCH, DELETE or HEAD) is handled as the method it names, as tus says a server MUST."""
+
+    _ALLOWED = frozenset({"PATCH", "DELETE", "HEAD"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].startswith("/v1/uploads/")
+        ):
+            for name, value in scope["headers"]:
+                if name == b"x-http-method-override":
+                    wanted = value.decode("latin-1").strip().upper()
+                    if wanted in self._ALLOWED:
+                        scope = {**scope, "method": wanted}
+                    break
+        await self.app(scope, receive, send)
 
 
 def http_date(moment: datetime) -> str:

@@ -138,7 +138,7 @@ def test_an_upload_resumes_after_the_server_is_killed_mid_request(
 
 
 class Sha256Uploader(Uploader):
-    """tuspy checksums with SHA-1 unless told otherwise; this server takes SHA-256."""
+    """tuspy checksums with SHA-1 unless told otherwise; the server takes SHA-256 too."""
 
     CHECKSUM_ALGORITHM_PAIR = ("sha256", hashlib.sha256)
 
@@ -156,14 +156,28 @@ def test_a_real_tus_client_uploads_a_file_end_to_end(
             client = tus_client.TusClient(server.url + "/v1/uploads", headers=user.auth)
             metadata = {"filename": "IMG_0042.jpg", "filetype": "text/html", "caption": "car"}
             # tuspy leaks the file it opens from a path; a stream we close ourselves does not.
-            with source.open("rb") as first, source.open("rb") as second:
+            with (
+                source.open("rb") as first,
+                source.open("rb") as second,
+                source.open("rb") as third,
+                source.open("rb") as fourth,
+            ):
                 plain = client.uploader(file_stream=first, chunk_size=MiB, metadata=metadata)
                 plain.upload()
                 checked = Sha256Uploader(
                     file_stream=second, client=client, chunk_size=MiB, upload_checksum=True
                 )
                 checked.upload()
-            for uploader in (plain, checked):
+                # tuspy's own default: SHA-1 on every chunk; one chunk now, the rest resumed
+                # by a new uploader that only knows the URL (an app restarted mid-upload).
+                stock = client.uploader(file_stream=third, chunk_size=MiB, upload_checksum=True)
+                stock.upload_chunk()
+                resumed = client.uploader(
+                    file_stream=fourth, url=stock.url, chunk_size=MiB, upload_checksum=True
+                )
+                assert resumed.offset == MiB
+                resumed.upload()
+            for uploader in (plain, checked, resumed):
                 assert uploader.url is not None
                 evidence_id = uploader.url.rstrip("/").rsplit("/", 1)[-1]
                 record = http.get(f"/v1/evidence/{evidence_id}", headers=user.auth).json()

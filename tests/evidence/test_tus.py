@@ -423,3 +423,25 @@ def test_sha1_checksums_are_accepted_as_tus_requires(client: TestClient, alice: 
         content=data[100:],
     )  # fmt: skip
     assert odd.status_code == 400 and "sha1,sha256" in odd.json()["detail"]
+
+
+def test_x_http_method_override_reaches_patch_head_and_delete(
+    client: TestClient, alice: User
+) -> None:
+    """For clients behind proxies that drop PATCH (tus: a server MUST honour the override)."""
+    data = s.jpeg_with_exif()
+    location = s.create_upload(client, alice.auth, len(data))
+    tus = {**alice.auth, **s.TUS}
+    sent = client.post(
+        location,
+        headers={**tus, **s.OFFSET_STREAM, "Upload-Offset": "0", "X-HTTP-Method-Override": "PATCH"},
+        content=data[:200],
+    )
+    assert sent.status_code == 204, sent.text
+    looked = client.post(location, headers={**tus, "X-HTTP-Method-Override": "HEAD"})
+    assert looked.status_code == 200 and looked.headers["Upload-Offset"] == "200"
+    gone = client.post(location, headers={**tus, "X-HTTP-Method-Override": "DELETE"})
+    assert gone.status_code == 204
+    assert s.head(client, alice.auth, location).status_code == 404
+    # Without the header, POST on an upload is still not a method it has.
+    assert client.post(location, headers=tus).status_code == 405
