@@ -36,7 +36,7 @@ def inspect_head(head: bytes) -> tuple[media.MediaType, media.CaptureMetadata]:
     sniffed = media.sniff(head)
     if sniffed is None:
         raise UnsupportedMedia(
-            "This kind of file is not accepted: photos, video, audio, PDF and plain text are."
+            f"This kind of file is not accepted. Accepted: {media.ACCEPTED_TEXT}."
         )
     return sniffed, media.extract_metadata(head, sniffed)
 

@@ -12,6 +12,7 @@ without decoding its pixels, so a hostile image cannot exhaust memory.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,11 +49,32 @@ WAV = MediaType("audio/wav", "audio", "wav")
 AMR = MediaType("audio/amr", "audio", "amr")
 PDF = MediaType("application/pdf", "document", "pdf")
 TEXT = MediaType("text/plain", "document", "txt")
+EMAIL = MediaType("message/rfc822", "document", "eml")
+# Chat exports (WhatsApp, Signal, Telegram) come as .zip or .txt; office files are zips or OLE.
+ZIP = MediaType("application/zip", "document", "zip")
+DOCX = MediaType(
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "document", "docx"
+)
+XLSX = MediaType(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "document", "xlsx"
+)
+PPTX = MediaType(
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation", "document", "pptx"
+)
+ODT = MediaType("application/vnd.oasis.opendocument.text", "document", "odt")
+OLE_OFFICE = MediaType("application/x-ole-storage", "document", "doc")  # .doc, .xls, .ppt, .msg
 
 ALLOWED: tuple[MediaType, ...] = (
     JPEG, PNG, GIF, WEBP, HEIC, MP4, QUICKTIME, THREE_GP, WEBM,
-    M4A, MP3, OGG, WAV, AMR, PDF, TEXT,
+    M4A, MP3, OGG, WAV, AMR, PDF, TEXT, EMAIL, ZIP, DOCX, XLSX, PPTX, ODT, OLE_OFFICE,
 )  # fmt: skip
+# What people are told up front (OPTIONS /v1/uploads, README): the kinds, in plain words.
+ACCEPTED_TEXT = (
+    "photos (JPEG, PNG, GIF, WebP, HEIC), video and screen recordings (MP4, MOV, 3GP, WebM), "
+    "audio and voice notes (M4A, MP3, OGG, WAV, AMR), PDF, plain text and chat exports (.txt, "
+    ".zip), e-mails (.eml) and office documents (Word, Excel, PowerPoint, OpenDocument)"
+)
+_HEADER_LINE = re.compile(rb"[A-Za-z][A-Za-z0-9-]*:[ \t]")
 
 # ISO base media ("ftyp") brands: phones record video, voice notes and photos in this box format.
 _FTYP_BRANDS = {
@@ -88,9 +110,33 @@ def sniff(head: bytes) -> MediaType | None:
         return AMR
     if head.startswith(b"%PDF-"):
         return PDF
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_kind(head)
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return OLE_OFFICE
     if _is_text(head):
-        return TEXT
+        return EMAIL if _is_email(head) else TEXT
     return None
+
+
+def _is_email(head: bytes) -> bool:
+    """RFC 5322: header lines up to the first blank line, a From among them (a note that
+    starts "Date: Tuesday" stays text)."""
+    headers = head[:8192].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].split(b"\n")
+    fields = [line for line in headers if _HEADER_LINE.match(line)]
+    return len(fields) >= 3 and any(line.lower().startswith(b"from:") for line in fields)
+
+
+def _zip_kind(head: bytes) -> MediaType:
+    """An office document is a zip whose first entries say what it is."""
+    window = head[:4096]
+    if b"mimetype" in window[:64] and b"application/vnd.oasis.opendocument.text" in window:
+        return ODT
+    if b"[Content_Types].xml" in window or b"_rels/" in window:
+        for marker, kind in ((b"word/", DOCX), (b"xl/", XLSX), (b"ppt/", PPTX)):
+            if marker in head:
+                return kind
+    return ZIP
 
 
 _CONTROL = frozenset(chr(c) for c in [*range(0x20), 0x7F]) - set("\t\n\r\f")

@@ -32,6 +32,10 @@ class MalformedRequest(AppError):
     status, type, title = 400, "bad-request", "Bad request"
 
 
+class UnsupportedExtension(AppError):
+    status, type, title = 400, "tus-extension-unsupported", "This tus extension is not supported"
+
+
 class UnsupportedTusVersion(PreconditionFailed):
     type, title = "tus-version-unsupported", "This tus version is not supported"
 
@@ -106,6 +110,43 @@ def parse_metadata(value: str | None) -> UploadMetadata:
         caption=caption,
         incident_ids=tuple(parse_ids(pairs.get("incident_ids", ""), "incident_ids")),
     )
+
+
+def metadata_header(metadata: UploadMetadata) -> str | None:
+    """The `Upload-Metadata` a HEAD answers with: what the client gave, re-encoded (the
+    server keeps it sealed, so it is rebuilt from the decrypted values)."""
+    pairs = {
+        "filename": metadata.file_name,
+        "caption": metadata.caption,
+        "incident_ids": ",".join(str(i) for i in metadata.incident_ids),
+    }
+    encoded = [
+        f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in pairs.items()
+        if value
+    ]
+    return ",".join(encoded) or None
+
+
+def refuse_unsupported(
+    concat: str | None, defer_length: str | None, content_length: str | None
+) -> None:
+    """The tus extensions this server does not offer, each refused by name (400)."""
+    if concat is not None:
+        raise UnsupportedExtension(
+            "The concatenation extension is not supported (Upload-Concat): upload the file "
+            "as one upload; PATCH it in chunks and resume with HEAD."
+        )
+    if defer_length is not None:
+        raise UnsupportedExtension(
+            "The creation-defer-length extension is not supported (Upload-Defer-Length): "
+            "send Upload-Length when creating the upload."
+        )
+    if content_length not in (None, "", "0"):
+        raise UnsupportedExtension(
+            "The creation-with-upload extension is not supported: create the upload with an "
+            "empty body, then PATCH the bytes."
+        )
 
 
 def parse_ids(text: str, name: str) -> list[uuid.UUID]:

@@ -27,7 +27,7 @@ from app.crypto.fields import DataKey
 from app.db import SessionDep
 from app.diary.deps import KeyDep
 from app.errors import PROBLEM_CONTENT_TYPE
-from app.evidence import completion, hashing, sealing, storage, tus, uploads
+from app.evidence import completion, hashing, media, sealing, storage, tus, uploads
 from app.evidence.body import BodyChecks
 from app.evidence.errors import FileTooLarge, UnsupportedMedia, UploadBusy, store_failures
 from app.evidence.transfer import Body, in_transfer_thread, transfer_slot
@@ -124,6 +124,9 @@ options_router = APIRouter(tags=["evidence"], route_class=TusRoute)
                 "Tus-Extension": _header(tus.TUS_EXTENSIONS),
                 "Tus-Max-Size": _header("The largest file accepted, in bytes."),
                 "Tus-Checksum-Algorithm": _header(tus.CHECKSUM_ALGORITHMS),
+                "Chronicle-Accepted-Types": _header(
+                    f"The media types accepted as evidence: {media.ACCEPTED_TEXT}."
+                ),
             },
         }
     },
@@ -137,6 +140,7 @@ def options_uploads(ctx: CtxDep) -> Response:
             "Tus-Extension": tus.TUS_EXTENSIONS,
             "Tus-Max-Size": str(ctx.settings.max_upload_bytes),
             "Tus-Checksum-Algorithm": tus.CHECKSUM_ALGORITHMS,
+            "Chronicle-Accepted-Types": ", ".join(m.mime for m in media.ALLOWED),
         },
     )
 
@@ -162,7 +166,14 @@ def create_upload(
     key: KeyDep,
     ctx: CtxDep,
     session: SessionDep,
+    request: Request,
     upload_length: Annotated[str | None, Header(alias="Upload-Length", max_length=20)] = None,
+    upload_concat: Annotated[
+        str | None, Header(alias="Upload-Concat", max_length=4096, include_in_schema=False)
+    ] = None,
+    upload_defer_length: Annotated[
+        str | None, Header(alias="Upload-Defer-Length", max_length=8, include_in_schema=False)
+    ] = None,
     upload_metadata: Annotated[
         str | None,
         Header(
@@ -172,7 +183,12 @@ def create_upload(
         ),
     ] = None,
 ) -> Response:
-    """Start a resumable upload of `Upload-Length` bytes (reserved against the quota)."""
+    """Start a resumable upload of `Upload-Length` bytes (reserved against the quota).
+
+    Concatenation, deferred length and creation-with-upload are refused by name (400)."""
+    tus.refuse_unsupported(
+        upload_concat, upload_defer_length, request.headers.get("content-length")
+    )
     length = tus.parse_count("Upload-Length", upload_length)
     if length > ctx.settings.max_upload_bytes:
         raise FileTooLarge(f"A file may be at most {ctx.settings.max_upload_bytes} bytes.")
@@ -186,6 +202,11 @@ def create_upload(
             "Upload-Expires": tus.http_date(upload.expires_at),
         },
     )
+
+
+def _metadata(key: DataKey, claim: uploads.Claim) -> tus.UploadMetadata:
+    details = sealing.open_details(key, sealing.UPLOADS_TABLE, claim.upload_id, claim.details_enc)
+    return tus.UploadMetadata(details.file_name, details.caption, claim.incident_ids)
 
 
 def _progress(claim: uploads.Claim, received: int, *, done: bool) -> dict[str, str]:
@@ -202,7 +223,12 @@ def _progress(claim: uploads.Claim, received: int, *, done: bool) -> dict[str, s
     responses={
         200: {
             "description": "Where the upload stands (no body).",
-            "headers": {**_TUS_RESUMABLE, **_OFFSET, **_EXPIRES},
+            "headers": {
+                **_TUS_RESUMABLE,
+                **_OFFSET,
+                **_EXPIRES,
+                "Upload-Metadata": _header("What the client gave at creation, re-encoded."),
+            },
         },
         **_errors(401, 404, 410, 412, 415, 422, 503),
     },
@@ -213,9 +239,11 @@ async def head_upload(upload_id: uuid.UUID, key: KeyDep, ctx: CtxDep) -> Respons
         uploads.look, ctx.sessionmaker, key.account_id, upload_id
     )
     if found.completed or found.received < found.length or found.state is None:
-        return Response(
-            status_code=200, headers=_progress(found, found.received, done=found.completed)
-        )
+        headers = _progress(found, found.received, done=found.completed)
+        metadata = tus.metadata_header(_metadata(key, found))
+        if metadata:
+            headers["Upload-Metadata"] = metadata
+        return Response(status_code=200, headers=headers)
     try:
         held = await _claim(ctx, key, upload_id, found.length)
     except UploadBusy:  # someone is completing it right now
@@ -318,6 +346,14 @@ async def _patch(
             state, body = await _receive(
                 ctx, key, held, request, BodyChecks(room, checksum), running
             )
+    except UnsupportedMedia:
+        # Refused on its first bytes: nothing of it is kept, and its reservation is freed.
+        await anyio.to_thread.run_sync(uploads.discard, ctx.sessionmaker, held)
+        await anyio.to_thread.run_sync(
+            completion.remove_upload_blob, ctx, held.state, held.blob_key
+        )
+        hashing.forget(held.upload_id)
+        raise
     except BaseException:
         await _release(ctx, held)
         raise
@@ -375,12 +411,18 @@ async def _receive(
         check.hash(batch)
         return storage.append(ctx.blobs, state, file_key, aad, (batch,), hash_update=hash_update)
 
-    state = held.state if held.state is not None else await in_transfer_thread(request, start)
+    state = held.state
     body = Body(request, ctx.settings)
     renewed = time.monotonic()
     unsaved = 0
     async for batch in body.batches(WRITE_BATCH_BYTES):
         check.see(batch)
+        if state is None or state.received == 0:
+            # Sniffed from the first bytes, so a file of a kind that is refused anyway is
+            # refused now, not after all of it has been sent (completion checks it again).
+            completion.inspect_head(batch[: media.HEAD_BYTES])
+        if state is None:
+            state = await in_transfer_thread(request, start)
         # Renewed before the batch is written, never after the lease could have run out.
         if time.monotonic() - renewed > lease / 3:
             if not await anyio.to_thread.run_sync(uploads.renew, ctx.sessionmaker, held, lease):
@@ -394,6 +436,8 @@ async def _receive(
             await in_transfer_thread(request, save, state)
             unsaved = 0
     check.finish(cut_short=body.cut_short)
+    if state is None:  # an empty first PATCH: the upload starts all the same
+        state = await in_transfer_thread(request, start)
     return state, body
 
 

@@ -65,7 +65,7 @@ def test_real_images_are_recognised() -> None:
     [
         b"MZ\x90\x00\x03\x00\x00\x00",  # a Windows executable
         b"\x7fELF\x02\x01\x01",
-        b"PK\x03\x04\x14\x00",  # zip (and so docx, apk, jar)
+        b"7z\xbc\xaf\x27\x1c\x00\x04",  # a 7-Zip archive (zip is accepted: chat exports)
         b"<svg xmlns='http://www.w3.org/2000/svg'></svg>\x00",
         b"\x00\x00\x00\x18ftypXXXX",  # an unknown ISO brand
         b"",

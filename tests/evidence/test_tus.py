@@ -42,6 +42,10 @@ def test_options_advertises_version_extensions_limit_and_checksum(
     assert response.headers["Tus-Version"] == "1.0.0"
     assert response.headers["Tus-Extension"] == "creation,termination,checksum,expiration"
     assert response.headers["Tus-Checksum-Algorithm"] == "sha1,sha256"  # tus: sha1 is a MUST
+    accepted = response.headers["Chronicle-Accepted-Types"]
+    assert (
+        "image/jpeg" in accepted and "message/rfc822" in accepted and "application/zip" in accepted
+    )
     assert response.headers["Tus-Max-Size"] == str(settings.max_upload_bytes)
 
 
@@ -229,9 +233,10 @@ def test_a_disallowed_type_is_415_and_nothing_is_recorded_or_kept(
     location = s.create_upload(
         client, alice.auth, len(elf), filename="photo.jpg", filetype="image/jpeg"
     )
-    assert s.patch(client, alice.auth, location, 0, elf[:100_000]).status_code == 204
-    response = s.patch(client, alice.auth, location, 100_000, elf[100_000:])
+    # Refused on its first bytes (the first PATCH), not after the whole file has been sent.
+    response = s.patch(client, alice.auth, location, 0, elf[:100_000])
     assert response.status_code == 415
+    assert "office documents" in response.json()["detail"]  # what is accepted, said up front
     assert response.headers["content-type"] == "application/problem+json"
     assert s.head(client, alice.auth, location).status_code == 404
     assert client.get("/v1/evidence", headers=alice.auth).json()["items"] == []
@@ -445,3 +450,65 @@ def test_x_http_method_override_reaches_patch_head_and_delete(
     assert s.head(client, alice.auth, location).status_code == 404
     # Without the header, POST on an upload is still not a method it has.
     assert client.post(location, headers=tus).status_code == 405
+
+
+def test_unsupported_extensions_are_refused_by_name(client: TestClient, alice: User) -> None:
+    tus = {**alice.auth, **s.TUS}
+    for headers, named in (
+        ({"Upload-Concat": "partial"}, "concatenation"),
+        ({"Upload-Concat": "final;/v1/uploads/a /v1/uploads/b"}, "concatenation"),
+        ({"Upload-Defer-Length": "1"}, "creation-defer-length"),
+    ):
+        response = client.post("/v1/uploads", headers={**tus, "Upload-Length": "10", **headers})
+        assert response.status_code == 400, headers
+        assert response.json()["type"].endswith("/tus-extension-unsupported")
+        assert named in response.json()["detail"]
+    with_body = client.post(
+        "/v1/uploads",
+        headers={**tus, "Upload-Length": "10", **s.OFFSET_STREAM},
+        content=b"0123456789",
+    )
+    assert with_body.status_code == 400 and "creation-with-upload" in with_body.json()["detail"]
+    assert client.get("/v1/uploads", headers=alice.auth).json()["items"] == []
+
+
+def test_head_returns_the_metadata_the_client_gave(client: TestClient, alice: User) -> None:
+    location = s.create_upload(client, alice.auth, 10, filename="gate.jpg", caption="At the gate")
+    response = s.head(client, alice.auth, location)
+    pairs = dict(item.split(" ") for item in response.headers["Upload-Metadata"].split(","))
+    decoded = {key: base64.b64decode(value).decode() for key, value in pairs.items()}
+    assert decoded == {"filename": "gate.jpg", "caption": "At the gate"}
+    bare = s.create_upload(client, alice.auth, 10)
+    assert "Upload-Metadata" not in s.head(client, alice.auth, bare).headers
+
+
+def test_office_documents_chat_exports_and_emails_are_accepted(
+    client: TestClient, alice: User
+) -> None:
+    import io
+    import zipfile
+
+    def zipped(names: list[str]) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name in names:
+                archive.writestr(name, "x" * 100)
+        return buffer.getvalue()
+
+    email = (
+        b"Return-Path: <m@example.com>\r\nFrom: Mark <m@example.com>\r\nTo: me@example.com\r\n"
+        b"Subject: you will regret it\r\nDate: Tue, 1 Sep 2026 21:10:00 +0100\r\n\r\nbody\r\n"
+    )
+    cases = {
+        "chat.zip": (zipped(["WhatsApp Chat with Mark.txt"]), "application/zip"),
+        "letter.docx": (
+            zipped(["[Content_Types].xml", "_rels/.rels", "word/document.xml"]),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        "threat.eml": (email, "message/rfc822"),
+        "notes.txt": (b"Date: Tuesday. He was outside again.\n", "text/plain"),
+    }
+    for name, (data, media_type) in cases.items():
+        evidence_id = s.upload(client, alice.auth, data, filename=name)
+        record = client.get(f"/v1/evidence/{evidence_id}", headers=alice.auth).json()
+        assert record["media_type"] == media_type, name
