@@ -7,7 +7,11 @@ Times are UK local time with the zone marked (app.chronology.text).
 
 from __future__ import annotations
 
-from app.chronology.schemas import TimelineEntry
+from collections.abc import Iterable
+from uuid import UUID
+
+from app.chronology.law import stalking_list_name
+from app.chronology.schemas import OffenceIndicator, Summary, TimelineEntry
 from app.chronology.text import time_text, when_text
 
 PRECISION_LABELS = {
@@ -72,3 +76,115 @@ def effect(entry: TimelineEntry) -> str:
     if entry.daily_life_changes:
         parts.append("Changed: " + ", ".join(c.label for c in entry.daily_life_changes) + ".")
     return " ".join(parts) or "None recorded."
+
+
+# --- The first lines: think stalking first ---------------------------------------------------
+#
+# College of Policing advice is to consider stalking first and, where a case is treated as
+# harassment only, to record why it is not stalking. The title, the first line of the risk box
+# and the order of "offences to consider" all follow from one ranking, so the PDF and the viewer
+# lead with the same indication. Most serious first; codes are OffenceIndicator.code.
+SERIOUSNESS = (
+    "stalking_fear_or_alarm",
+    "stalking",
+    "fear_of_violence",
+    "threatening_or_abusive_behaviour",
+    "harassment",
+    "breach_of_order",
+)
+PLAIN_TITLE = "Course-of-conduct chronology"
+_STALKING_CODES = ("stalking_fear_or_alarm", "stalking")
+
+
+def _rank(offence: OffenceIndicator) -> tuple[bool, int]:
+    known = offence.code in SERIOUSNESS
+    return (not offence.indicated, SERIOUSNESS.index(offence.code) if known else len(SERIOUSNESS))
+
+
+def ordered_offences(summary: Summary) -> list[OffenceIndicator]:
+    """Indicated first, then by seriousness: stalking always before harassment (stable sort)."""
+    return sorted(summary.offences, key=_rank)
+
+
+def _relationship(summary: Summary, subject_id: UUID | None) -> str | None:
+    for subject in summary.subjects:
+        if subject.subject_id == subject_id and subject.subject_id is not None:
+            return subject.relationship.label.lower()
+    return None
+
+
+def _who(summary: Summary, offence: OffenceIndicator) -> str:
+    if offence.subject_id is None:
+        return "a person not identified"
+    relationship = _relationship(summary, offence.subject_id)
+    return offence.subject_label + (f", {relationship}" if relationship else "")
+
+
+def title(summary: Summary) -> str:
+    """'Stalking — course of conduct by Daniel, ex-partner', naming the most serious
+    indication; the plain title when the diary indicates no offence."""
+    indicated = [o for o in ordered_offences(summary) if o.indicated]
+    if not indicated:
+        return PLAIN_TITLE
+    top = indicated[0]
+    name = "Stalking" if top.code in _STALKING_CODES else top.title
+    if top.code == "breach_of_order":
+        return f"{name} — by {_who(summary, top)}"
+    return f"{name} — course of conduct by {_who(summary, top)}"
+
+
+def _why_not(summary: Summary, offence: OffenceIndicator) -> str:
+    courses = {c.subject_id: c for c in summary.course_of_conduct}
+    course = courses.get(offence.subject_id)
+    who = offence.subject_label
+    if course is None or not course.met:
+        return (
+            f"Stalking is not indicated for {who}: fewer than two incidents are recorded, and "
+            "stalking needs a course of conduct (conduct on at least two occasions)."
+        )
+    if summary.jurisdiction == "scotland":
+        return (
+            f"Stalking is not indicated for {who}: no fear or alarm is recorded for the "
+            "course of conduct. Ask the victim."
+        )
+    return (
+        f"Stalking is not indicated for {who}: no behaviour recorded is one of "
+        f"{stalking_list_name(summary.jurisdiction)}. The list gives examples only: consider "
+        "whether the conduct is fixated, obsessive, unwanted and repeated, and record why it "
+        "is not stalking if it is treated as harassment."
+    )
+
+
+def stalking_lead(summary: Summary) -> list[str]:
+    """The first lines of the risk box: stalking where indicated (per person, most serious
+    form first), and where it is not indicated, why not."""
+    stalking = [o for o in ordered_offences(summary) if o.code in _STALKING_CODES]
+    lines: list[str] = []
+    done: set[UUID | None] = set()
+    for offence in stalking:
+        if offence.indicated and offence.subject_id not in done:
+            done.add(offence.subject_id)
+            who = offence.subject_label
+            lines.append(f"{offence.title} ({offence.law}) is indicated for {who}.")
+    for offence in stalking:
+        if offence.code == "stalking" and offence.subject_id not in done:
+            done.add(offence.subject_id)
+            lines.append(_why_not(summary, offence))
+    return lines
+
+
+def runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """Incident numbers as runs: [1, 2, 3, 4, 7] -> [(1, 4), (7, 7)]. A presenter prints a run
+    of three or more as a range, '#1' en dash '#4', one link at each end: 24 incidents in a
+    row are two links, not 24."""
+    found: list[tuple[int, int]] = []
+    for n in sorted(set(numbers)):
+        if found and n == found[-1][1] + 1:
+            found[-1] = (found[-1][0], n)
+        else:
+            found.append((n, n))
+    # A run of two reads better as two numbers than as a range.
+    split: list[tuple[int, int]] = []
+    for first, last in found:
+        split.extend([(first, first), (last, last)] if last == first + 1 else [(first, last)])
+    return split

@@ -101,6 +101,12 @@ def test_risk_markers_come_first_and_offences_cite_incident_numbers(
     offences = text[text.index("Offences to consider Th") :]
     assert "Stalking — PHA 1997 s.2A — Daniel: indicated" in offences
     assert "Supporting incidents: incidents #" in offences
+    # Think stalking first: the title, the risk box and the offences all lead with it.
+    assert text.startswith("Stalking — course of conduct by Daniel, ex-partner")
+    risk = text[text.index("Risk markers") :]
+    assert risk.removeprefix("Risk markers").lstrip().startswith("Stalking")
+    assert offences.index("Stalking — PHA 1997 s.2A") < offences.index("Harassment — PHA")
+    assert "chain of" not in text[: text.index("Headline facts")]
 
 
 @needs_poppler
