@@ -77,6 +77,7 @@ def test_the_page_shows_the_summary_risk_first_with_charts_and_timeline(
     assert "Twelve texts; he said I&#39;d regret it." in text
     assert "/chronology.pdf" in text and "/bundle.zip" in text and 'href="/v1/keys"' in text
     assert "<script" not in text
+    assert "How the trend is worked out: Frequency: the incidents in the last 4 weeks" in text
 
 
 def test_the_inline_stylesheet_is_allowed_by_its_hash(client: TestClient, alice: User) -> None:
