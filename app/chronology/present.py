@@ -8,11 +8,16 @@ Times are UK local time with the zone marked (app.chronology.text).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from app.chronology.law import stalking_list_name
-from app.chronology.schemas import OffenceIndicator, Summary, TimelineEntry
+from app.chronology.risk import SDASH_QUESTIONS
+from app.chronology.schemas import OffenceIndicator, Statement, Summary, TimelineEntry
 from app.chronology.text import time_text, when_text
+
+if TYPE_CHECKING:  # app.risk builds on app.chronology; only the type is needed here
+    from app.risk.schemas import RiskScreening
 
 PRECISION_LABELS = {
     "exact": "exact time",
@@ -20,6 +25,7 @@ PRECISION_LABELS = {
     "day": "day only",
     "month": "month only",
 }
+SDASH_TEXT = {q.id: q.text for q in SDASH_QUESTIONS}
 NO_BEHAVIOUR = "No behaviour recorded"
 NOT_IDENTIFIED = "not identified"
 
@@ -188,3 +194,46 @@ def runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
     for first, last in found:
         split.extend([(first, first), (last, last)] if last == first + 1 else [(first, last)])
     return split
+
+
+# --- S-DASH: the latest screening, or that there is none -------------------------------------
+NO_SCREENING = "No S-DASH screening recorded."
+_ANSWERED_BY = {"victim": "the victim", "caseworker": "a caseworker", "officer": "an officer"}
+
+
+def screening(risk: RiskScreening | None) -> list[Statement]:
+    """What the PDF and the viewer say about S-DASH: the latest screening (who answered, when in
+    UK time, the yes count and the yes answers, the crime reference) or that none is recorded;
+    then the diary's suggestions, marked as suggestions with the incidents behind them."""
+    lines: list[Statement] = []
+    latest = risk.latest if risk is not None else None
+    if latest is None:
+        lines.append(Statement(text=NO_SCREENING, incident_ids=[]))
+    else:
+        result = latest.result
+        who = _ANSWERED_BY.get(latest.answered_by, latest.answered_by)
+        if latest.answerer_name:
+            who += f" ({latest.answerer_name})"
+        text = (
+            f"Latest S-DASH screening: {time_text(latest.created_at)}, answered by {who}: "
+            f"{result.yes_count} of {result.question_count} questions answered yes "
+            f"({result.answered_count} answered)"
+        )
+        if latest.crime_reference:
+            text += f"; crime reference {latest.crime_reference}"
+        lines.append(Statement(text=text + ".", incident_ids=[]))
+        for qid in result.yes_question_ids:
+            question = SDASH_TEXT.get(qid, qid)
+            lines.append(Statement(text=f"Yes: {qid[1:]}. {question}", incident_ids=[]))
+        lines.extend(Statement(text=flag.text, incident_ids=[]) for flag in result.flags)
+    for suggestion in risk.suggestions if risk is not None else []:
+        lines.append(
+            Statement(
+                text=(
+                    f"Suggested from the diary, not an answer: {suggestion.question_id[1:]}. "
+                    f"{suggestion.question} Yes — {suggestion.reason}"
+                ),
+                incident_ids=suggestion.incident_ids,
+            )
+        )
+    return lines

@@ -23,8 +23,9 @@ from app.chronology import present
 from app.chronology.schemas import OffenceIndicator, Summary
 from app.chronology.text import local_day
 from app.exports.charts import frequency_chart, timeline_chart
-from app.exports.model import ChainHead, Exhibit
+from app.exports.model import Exhibit
 from app.exports.pdf_kit import RISK_FILL, Printer, format_day, format_time, grid_style
+from app.risk.schemas import RiskScreening
 
 CONTENT_WIDTH = 174 * mm
 
@@ -74,7 +75,7 @@ def cover(
     summary: Summary,
     exhibits: Sequence[Exhibit],
     identification: str,
-    chain_head: ChainHead,
+    screening: RiskScreening | None,
 ) -> list[Flowable]:
     """Title, who and when, the risk markers first, then the headline facts."""
     story: list[Flowable] = [
@@ -87,6 +88,9 @@ def cover(
         ),
         Spacer(1, 4 * mm),
         _risk_box(summary, out),
+        Spacer(1, 3 * mm),
+        out.para("Risk screening (S-DASH)", "h2"),
+        *(out.statement(line) for line in present.screening(screening)),
         Spacer(1, 3 * mm),
         out.para("Headline facts", "h2"),
         out.statement(summary.period.statement),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from app.chronology import present
+from app.chronology.risk import suggest_sdash_answers
 from app.chronology.summary import build_summary
+from app.risk.schemas import RiskScreening
 
 from .scenario import at, make_incident, make_subject, stalking_diary
 from .test_offences import harassment_without_stalking_behaviours, summarise
@@ -67,3 +69,16 @@ def test_runs_print_ranges_not_every_number() -> None:
     assert present.runs([]) == []
     assert present.runs([3, 1, 2, 2, 4, 7, 9, 10]) == [(1, 4), (7, 7), (9, 9), (10, 10)]
     assert present.runs(range(1, 25)) == [(1, 24)]
+
+
+def test_screening_says_none_recorded_and_marks_suggestions_as_suggestions() -> None:
+    diary = stalking_diary()
+    suggestions = suggest_sdash_answers(diary.all, diary.subjects, as_of=at("2026-05-01"))
+    assert suggestions
+    lines = present.screening(RiskScreening(latest=None, history=[], suggestions=suggestions))
+    assert lines[0].text == present.NO_SCREENING and lines[0].incident_ids == []
+    assert len(lines) == 1 + len(suggestions)
+    for line, suggestion in zip(lines[1:], suggestions, strict=True):
+        assert line.text.startswith("Suggested from the diary, not an answer: ")
+        assert line.incident_ids == suggestion.incident_ids
+    assert [s.text for s in present.screening(None)] == [present.NO_SCREENING]
