@@ -13,8 +13,14 @@ from uuid import UUID
 
 from app.chronology.law import stalking_list_name
 from app.chronology.risk import SDASH_QUESTIONS
-from app.chronology.schemas import OffenceIndicator, Statement, Summary, TimelineEntry
-from app.chronology.text import time_text, when_text
+from app.chronology.schemas import (
+    OffenceIndicator,
+    OrderInfo,
+    Statement,
+    Summary,
+    TimelineEntry,
+)
+from app.chronology.text import count_text, day_text, time_text, when_text
 
 if TYPE_CHECKING:  # app.risk builds on app.chronology; only the type is needed here
     from app.risk.schemas import RiskScreening
@@ -236,4 +242,37 @@ def screening(risk: RiskScreening | None) -> list[Statement]:
                 incident_ids=suggestion.incident_ids,
             )
         )
+    return lines
+
+
+# --- The people the diary is about, with their orders, up front -------------------------------
+def _order(order: OrderInfo) -> str:
+    kind = order.kind.label
+    if not order.is_order:
+        return f"{kind} given {day_text(order.starts_on)}."
+    text = f"{kind}, served {day_text(order.starts_on)}"
+    text += f", until {day_text(order.ends_on)}" if order.ends_on else ", no end date recorded"
+    terms = f": terms “{order.conditions}”" if order.conditions else ": terms not shown"
+    return text + terms + "."
+
+
+def suspects(summary: Summary) -> list[Statement]:
+    """One line per person the diary names (relationship, how many incidents), then each of
+    their orders with its kind, the date it was served and its terms."""
+    lines: list[Statement] = []
+    for subject in summary.subjects:
+        if subject.subject_id is None:
+            text = f"Not identified: {count_text(subject.incident_count, 'incident')}."
+        else:
+            text = (
+                f"{subject.label}, {subject.relationship.label.lower()}: "
+                f"{count_text(subject.incident_count, 'incident')}"
+            )
+            if subject.via_third_party_incident_ids:
+                text += f" ({len(subject.via_third_party_incident_ids)} through another person)"
+            text += "."
+            if subject.warned_on is not None:
+                text += f" Warned {day_text(subject.warned_on)}."
+        lines.append(Statement(text=text, incident_ids=subject.incident_ids))
+        lines.extend(Statement(text=_order(o), incident_ids=[]) for o in subject.orders)
     return lines

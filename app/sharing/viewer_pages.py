@@ -214,6 +214,7 @@ def viewer_page(view: SharedView, base_path: str) -> HTMLResponse:
         title=present.title(summary),
         stalking_lead=present.stalking_lead(summary),
         screening=present.screening(view.content.screening),
+        suspects=present.suspects(summary),
         offences=present.ordered_offences(summary),
         recipient=view.opened.recipient,
         expires_at=time_text(view.opened.share.expires_at),

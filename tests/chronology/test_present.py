@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.chronology import present
+from app.chronology.model import without_words
 from app.chronology.risk import suggest_sdash_answers
 from app.chronology.summary import build_summary
 from app.risk.schemas import RiskScreening
@@ -82,3 +83,22 @@ def test_screening_says_none_recorded_and_marks_suggestions_as_suggestions() -> 
         assert line.text.startswith("Suggested from the diary, not an answer: ")
         assert line.incident_ids == suggestion.incident_ids
     assert [s.text for s in present.screening(None)] == [present.NO_SCREENING]
+
+
+def test_the_suspect_block_names_the_relationship_and_the_order_with_its_terms() -> None:
+    diary = stalking_diary()
+    summary = build_summary(diary.all, diary.subjects, generated_at=at("2026-12-01"))
+    texts = [s.text for s in present.suspects(summary)]
+    assert texts[0].startswith("Daniel, ex-partner: ")
+    order = next(t for t in texts if "served 20 March 2026" in t)
+    assert order.startswith("Non-molestation order, served 20 March 2026, until 19 March 2027")
+    assert "Not to contact her directly or indirectly" in order
+
+
+def test_the_suspect_block_without_words_keeps_no_terms_or_names() -> None:
+    diary = stalking_diary()
+    incidents, subjects = without_words(diary.all, diary.subjects)
+    summary = build_summary(incidents, subjects, generated_at=at("2026-12-01"))
+    texts = " ".join(s.text for s in present.suspects(summary))
+    assert "Daniel" not in texts and "Not to contact" not in texts
+    assert "Person 1, ex-partner" in texts and "terms not shown" in texts

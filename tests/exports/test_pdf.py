@@ -107,6 +107,9 @@ def test_risk_markers_come_first_and_offences_cite_incident_numbers(
     assert risk.removeprefix("Risk markers").lstrip().startswith("Stalking")
     assert offences.index("Stalking — PHA 1997 s.2A") < offences.index("Harassment — PHA")
     assert "chain of" not in text[: text.index("Headline facts")]
+    cover = text[: text.index("Headline facts")]
+    assert "Who the diary is about" in cover and "Daniel, ex-partner: " in cover
+    assert "Non-molestation order, served 20 March 2026" in cover
     sdash = text.index("Risk screening (S-DASH)")
     assert sdash < text.index("No S-DASH screening recorded.") < text.index("Headline facts")
 

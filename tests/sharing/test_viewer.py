@@ -275,7 +275,8 @@ def test_the_viewer_and_its_pdf_show_the_latest_sdash_screening_or_none(
     assert "crime reference CR/77/2026" in text
     assert "Yes: 1. Is the victim very frightened?" in text
     assert re.search(r"Latest S-DASH screening: \d+ \w+ \d{4}, \d\d:\d\d (GMT|BST)", text)
-    assert text.index('id="risk-h"') < text.index('id="sdash-h"') < text.index('id="offences-h"')
+    assert text.index('id="risk-h"') < text.index('id="suspect-h"') < text.index('id="sdash-h"')
+    assert text.index('id="sdash-h"') < text.index('id="offences-h"')
 
     pdf = client.get(f"/s/{token}/chronology.pdf").content
     if shutil.which("pdftotext"):
