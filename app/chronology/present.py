@@ -159,6 +159,12 @@ def _why_not(summary: Summary, offence: OffenceIndicator) -> str:
             f"Stalking is not indicated for {who}: no fear or alarm is recorded for the "
             "course of conduct. Ask the victim."
         )
+    if summary.jurisdiction == "northern_ireland":
+        return (
+            f"Stalking is not indicated for {who}: no fear, alarm or substantial distress is "
+            "recorded for the course of conduct (or the conduct is before 27 April 2022). "
+            "Ask the victim."
+        )
     return (
         f"Stalking is not indicated for {who}: no behaviour recorded is one of "
         f"{stalking_list_name(summary.jurisdiction)}. The list gives examples only: consider "
