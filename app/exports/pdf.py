@@ -4,7 +4,7 @@
 offences to consider with the incidents behind them, the full incident table, the exhibit list,
 the chain head and how to verify); `sign_pdf` adds a PAdES signature with the certificate from
 app.crypto.signing; `export_pdf` does both. Incidents are numbered #1, #2... in timeline order,
-and the incident table lists each number with its id.
+and the incident table lists each number with the first 8 hex digits of its id.
 
 These are synchronous and CPU-bound (pyHanko runs its own event loop while signing): call them
 from a worker thread (`asyncio.to_thread`, or a plain `def` route), never on the event loop.

@@ -78,7 +78,8 @@ def test_every_incident_appears_by_number_with_its_words_and_id(
     for number, entry in enumerate(summary.timeline, start=1):
         assert f"#{number} " in text
         assert by_id[entry.incident_id].description[:30] in text
-        assert str(entry.incident_id) in text
+        assert f"id {str(entry.incident_id)[:8]}" in text
+        assert str(entry.incident_id) not in text  # short ids in rows, not full UUIDs
 
 
 @needs_poppler
