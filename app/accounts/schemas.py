@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 Role = Literal["victim", "caseworker", "org_admin", "admin"]
 # The jurisdictions whose law the course-of-conduct summary words (app.chronology.law).
-Jurisdiction = Literal["england_wales", "scotland"]
+Jurisdiction = Literal["england_wales", "scotland", "northern_ireland"]
 
 
 def _name(value: str, longest: int) -> str:

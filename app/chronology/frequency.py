@@ -2,7 +2,7 @@
 
 Gaps matter as much as counts: courts look for a link between incidents (Lau v DPP), so long
 gaps are flagged. The trend is a fixed, one-sentence rule (`TREND_METHOD`) rather than a model,
-so an officer can check it by hand from the counts it prints. Calendar buckets are UTC days.
+so an officer can check it by hand from the counts it prints. Calendar buckets are UK days.
 """
 
 from __future__ import annotations
@@ -36,15 +36,24 @@ FREQUENCY_RATIO = 1.5
 FREQUENCY_MIN_CHANGE = 2
 SEVERITY_STEP = 0.5
 
+RECENT_WEEKS = 4
+
+# Why not the two halves of the period: a rise concentrated in the last few weeks (one a week
+# for two months, then two, three and four a week) barely moves the later half's total, so a
+# halves comparison reads it as stable. The recent weeks against the weekly rate before them
+# sees it, and stays a rule an officer can check by hand from the weekly counts.
 TREND_METHOD = (
-    "The period from the first to the last incident is split at its midpoint and the later "
-    "half is compared with the earlier: frequency is escalating when the later half has at "
-    "least 1.5 times as many incidents and at least 2 more (de-escalating when it has at most "
-    "two-thirds as many and at least 2 fewer); severity, each incident's highest behaviour "
-    "severity from 1 to 5, is escalating when its mean rises by 0.5 or more or the later half "
-    "reaches a level higher than any in the earlier half (de-escalating when the mean falls by "
-    "0.5 or more and no higher level appears); fewer than 4 incidents, or a period shorter than "
-    "14 days, is insufficient data."
+    "Frequency: the incidents in the last 4 weeks (UK calendar weeks, Monday to Sunday, up to "
+    "the latest incident; the last half of the weeks when the period is shorter than 8 weeks) "
+    "are compared with the weekly rate in the weeks before them. It is escalating when the "
+    "recent weekly rate is at least 1.5 times the earlier rate and at least 2 incidents more "
+    "than that earlier rate would give; de-escalating when the earlier rate is at least 1.5 "
+    "times the recent one and at least 2 incidents more. Severity: the period from the first "
+    "to the last incident is split at its midpoint; each incident's highest behaviour severity "
+    "(1 to 5) is escalating when its mean rises by 0.5 or more or the later half reaches a "
+    "level higher than any in the earlier half (de-escalating when the mean falls by 0.5 or "
+    "more and no higher level appears). Fewer than 4 incidents, or a period shorter than 14 "
+    "days, is insufficient data."
 )
 
 
@@ -165,29 +174,41 @@ def _insufficient(ordered: Sequence[IncidentFacts], why: str) -> TrendPart:
     )
 
 
-def _frequency_trend(
-    earlier: list[IncidentFacts], later: list[IncidentFacts], split: date
-) -> TrendPart:
+def _rate(n: float) -> str:
+    return f"{n:.1f} a week"
+
+
+def _frequency_trend(ordered: Sequence[IncidentFacts]) -> TrendPart:
+    """The last RECENT_WEEKS weeks against the weekly rate of the weeks before them."""
+    weeks = frequency(ordered).by_week
+    recent_count = min(RECENT_WEEKS, len(weeks) // 2)
+    before, recent = weeks[:-recent_count], weeks[-recent_count:]
+    earlier = [i for week in before for i in week.incident_ids]
+    later = [i for week in recent for i in week.incident_ids]
     a, b = len(earlier), len(later)
+    earlier_rate, recent_rate = a / len(before), b / len(recent)
+    expected = earlier_rate * len(recent)  # what the earlier rate would give in the recent weeks
     direction: Direction = "stable"
-    if b >= FREQUENCY_RATIO * a and b - a >= FREQUENCY_MIN_CHANGE:
+    if recent_rate >= FREQUENCY_RATIO * earlier_rate and b - expected >= FREQUENCY_MIN_CHANGE:
         direction, words = "escalating", "Incidents are becoming more frequent"
-    elif a >= FREQUENCY_RATIO * b and a - b >= FREQUENCY_MIN_CHANGE:
+    elif earlier_rate >= FREQUENCY_RATIO * recent_rate and expected - b >= FREQUENCY_MIN_CHANGE:
         direction, words = "de-escalating", "Incidents are becoming less frequent"
     else:
         words = "The frequency of incidents is broadly stable"
     text = (
-        f"{words}: {a} in the earlier half of the period, {b} in the later half "
-        f"(from {day_text(split)})."
+        f"{words}: {count_text(b, 'incident')} in the last {count_text(len(recent), 'week')} "
+        f"(from {day_text(recent[0].starts_on)}, {_rate(recent_rate)}) against "
+        f"{count_text(a, 'incident')} in the {count_text(len(before), 'week')} before "
+        f"({_rate(earlier_rate)})."
     )
     cited = later if direction == "escalating" else earlier + later
     return TrendPart(
         direction=direction,
-        earlier_value=float(a),
-        later_value=float(b),
-        statement=Statement(text=text, incident_ids=ids(cited)),
-        earlier_incident_ids=ids(earlier),
-        later_incident_ids=ids(later),
+        earlier_value=round(earlier_rate, 2),
+        later_value=round(recent_rate, 2),
+        statement=Statement(text=text, incident_ids=cited),
+        earlier_incident_ids=earlier,
+        later_incident_ids=later,
     )
 
 
@@ -271,7 +292,7 @@ def trend(ordered: Sequence[IncidentFacts]) -> Trend:
     return Trend(
         method=TREND_METHOD,
         split_at=split,
-        frequency=_frequency_trend(earlier, later, split.date()),
+        frequency=_frequency_trend(ordered),
         severity=_severity_trend(earlier, later),
         first_seen=first_seen(ordered),
     )

@@ -2,15 +2,26 @@
 
 England and Wales: Protection from Harassment Act 1997 (PHA). Scotland: Criminal Justice and
 Licensing (Scotland) Act 2010 (CJLSA) s.38 (threatening or abusive behaviour) and s.39
-(stalking). The wording names what the law looks for; it never says the law is satisfied.
+(stalking). Northern Ireland: Protection from Stalking Act (Northern Ireland) 2022 (PSA NI) s.1
+(stalking) and s.2 (threatening or abusive behaviour), in force 27 April 2022 and not
+retrospective. The wording names what the law looks for; it never says the law is satisfied.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
-Jurisdiction = Literal["england_wales", "scotland"]
-JURISDICTIONS: frozenset[str] = frozenset({"england_wales", "scotland"})
+Jurisdiction = Literal["england_wales", "scotland", "northern_ireland"]
+JURISDICTIONS: frozenset[str] = frozenset({"england_wales", "scotland", "northern_ireland"})
+
+# PSA NI 2022 came into force on this day; conduct before it is not stalking under the Act.
+NI_STALKING_IN_FORCE = date(2022, 4, 27)
+NI_BEFORE_THE_ACT = (
+    "before 27 April 2022, when the Protection from Stalking Act (Northern Ireland) 2022 came "
+    "into force (it is not retrospective): for conduct before then consider harassment under "
+    "the Protection from Harassment (Northern Ireland) Order 1997 art.4."
+)
 
 DISCLAIMER = (
     "This summary lists indicators for a police officer to consider, each with the diary "
@@ -30,6 +41,8 @@ LAU_CAVEAT = (
 # The examples of stalking behaviour each jurisdiction lists, by taxonomy code.
 # PHA 1997 s.2A(3) is the taxonomy's own `s2a3` letter; CJLSA 2010 s.39(6) differs:
 # (e) entering premises, (h) giving or leaving things, and it covers "any other person".
+# PSA NI 2022 s.1(4) lists the same conduct under the same letters as s.39(6), so Northern
+# Ireland shares the letter table and the wording (only the citation differs).
 _S39_LETTERS: dict[str, str] = {
     "following": "a",
     "contacting": "b",
@@ -66,7 +79,7 @@ _S2A3_LABELS: dict[str, str] = {
 
 def stalking_letter(jurisdiction: Jurisdiction, code: str, s2a3: str | None) -> str | None:
     """The letter of the stalking-examples list this behaviour falls under, if any."""
-    if jurisdiction == "scotland":
+    if jurisdiction in ("scotland", "northern_ireland"):
         return _S39_LETTERS.get(code)
     return s2a3
 
@@ -75,18 +88,24 @@ def stalking_provision(jurisdiction: Jurisdiction, letter: str) -> tuple[str, st
     """(citation, statutory wording) of one lettered example of stalking behaviour."""
     if jurisdiction == "scotland":
         return f"CJLSA 2010 s.39(6)({letter})", _S39_LABELS[letter]
+    if jurisdiction == "northern_ireland":
+        return f"PSA NI 2022 s.1(4)({letter})", _S39_LABELS[letter]
     return f"PHA 1997 s.2A(3)({letter})", _S2A3_LABELS[letter]
 
 
 def stalking_list_name(jurisdiction: Jurisdiction) -> str:
     if jurisdiction == "scotland":
         return "the conduct listed in CJLSA 2010 s.39(6)"
+    if jurisdiction == "northern_ireland":
+        return "the conduct listed in PSA NI 2022 s.1(4)"
     return "the examples of stalking behaviour in PHA 1997 s.2A(3)"
 
 
 def course_of_conduct_law(jurisdiction: Jurisdiction) -> str:
     if jurisdiction == "scotland":
         return "CJLSA 2010 s.39(6): a course of conduct involves conduct on at least two occasions"
+    if jurisdiction == "northern_ireland":
+        return "PSA NI 2022 s.1: a course of conduct involves conduct on at least two occasions"
     return (
         "PHA 1997 s.7(3): conduct on at least two occasions in relation to the victim; conduct "
         "arranged through another person counts as the subject's own (s.7(3A))"
@@ -103,4 +122,19 @@ BREACH_LAW = {
         "Breach of an order (for example a non-harassment order or an interdict) or of bail "
         "conditions may be an offence. Check each incident against the order's terms."
     ),
+    "northern_ireland": (
+        "Breach of a stalking protection order or interim order (PSA NI 2022), a restraining "
+        "order or a non-molestation order is an offence; breach of bail conditions allows "
+        "arrest. Check each incident against the order's terms."
+    ),
+}
+
+STALKING_LAW = {
+    "england_wales": "PHA 1997 s.2A",
+    "scotland": "Criminal Justice and Licensing (Scotland) Act 2010 s.39",
+    "northern_ireland": "Protection from Stalking Act (Northern Ireland) 2022 s.1",
+}
+THREATENING_LAW = {
+    "scotland": "Criminal Justice and Licensing (Scotland) Act 2010 s.38",
+    "northern_ireland": "Protection from Stalking Act (Northern Ireland) 2022 s.2",
 }

@@ -24,6 +24,10 @@ from app.chronology.frequency import gap_analysis
 from app.chronology.law import (
     BREACH_LAW,
     LAU_CAVEAT,
+    NI_BEFORE_THE_ACT,
+    NI_STALKING_IN_FORCE,
+    STALKING_LAW,
+    THREATENING_LAW,
     Jurisdiction,
     course_of_conduct_law,
     stalking_letter,
@@ -102,8 +106,8 @@ def offences(
 ) -> list[OffenceIndicator]:
     """The offences to consider for one party, in the order an officer would weigh them."""
     breach = _breach_of_order(party, found_breaches, jurisdiction)
-    if jurisdiction == "scotland":
-        return [_s38(party), _s39(party, course), breach]
+    if jurisdiction in ("scotland", "northern_ireland"):
+        return [_s38(party, jurisdiction), _s39(party, course, jurisdiction), breach]
     stalking = _stalking(party, course)
     return [
         _harassment(party, course),
@@ -275,7 +279,8 @@ def _s4a(party: Party, stalking: OffenceIndicator) -> OffenceIndicator:
 _THREATENING = ("threats", "violence", "sexual")
 
 
-def _s38(party: Party) -> OffenceIndicator:
+def _s38(party: Party, jurisdiction: Jurisdiction) -> OffenceIndicator:
+    """Threatening or abusive behaviour: CJLSA 2010 s.38, or PSA NI 2022 s.2."""
     threatening = [
         i
         for i in party.incidents
@@ -301,19 +306,27 @@ def _s38(party: Party) -> OffenceIndicator:
         party,
         "threatening_or_abusive_behaviour",
         "Threatening or abusive behaviour",
-        "Criminal Justice and Licensing (Scotland) Act 2010 s.38",
+        THREATENING_LAW[jurisdiction],
         bool(shown),
         facts,
         shown,
     )
 
 
-def _s39(party: Party, course: CourseOfConduct) -> OffenceIndicator:
-    listed_facts, listed = _listed(party, "scotland")
+def _s39(party: Party, course: CourseOfConduct, jurisdiction: Jurisdiction) -> OffenceIndicator:
+    """Stalking: CJLSA 2010 s.39, or PSA NI 2022 s.1 (fear, alarm or substantial distress)."""
+    listed_facts, listed = _listed(party, jurisdiction)
     afraid = [i for i in party.incidents if i.fear_of_violence or i.alarm_or_distress]
     facts = [course.statement, *listed_facts]
     if afraid:
         text = f"Fear or alarm recorded: {count_text(len(afraid), 'incident')}."
+    elif jurisdiction == "northern_ireland":
+        text = (
+            "Stalking under s.1 needs the course of conduct to cause fear, alarm or substantial "
+            "distress (or to be likely to), and none is recorded: ask the victim. Conduct "
+            "outside the s.1(4) list counts if a reasonable person would expect it to cause "
+            "fear, alarm or substantial distress."
+        )
     else:
         text = (
             "Stalking under s.39 needs the course of conduct to cause fear or alarm, and none is "
@@ -321,12 +334,18 @@ def _s39(party: Party, course: CourseOfConduct) -> OffenceIndicator:
             "person would expect it to cause fear or alarm (s.39(6)(j))."
         )
     facts.append(Statement(text=text, incident_ids=ids(afraid)))
+    before = [i for i in party.incidents if i.occurred_on < NI_STALKING_IN_FORCE]
+    if jurisdiction == "northern_ireland" and before:
+        text = f"{count_text(len(before), 'incident is', 'incidents are')} {NI_BEFORE_THE_ACT}"
+        facts.append(Statement(text=text, incident_ids=ids(before)))
+    after = [i for i in party.incidents if i.occurred_on >= NI_STALKING_IN_FORCE]
+    in_force = jurisdiction != "northern_ireland" or len(after) >= 2
     return _offence(
         party,
         "stalking",
         "Stalking",
-        "Criminal Justice and Licensing (Scotland) Act 2010 s.39",
-        course.met and bool(afraid),
+        STALKING_LAW[jurisdiction],
+        course.met and bool(afraid) and in_force,
         facts,
         merge(party.incidents, listed, afraid),
     )

@@ -144,7 +144,9 @@ class Frequency(_Out):
 
 class TrendPart(_Out):
     direction: Direction
-    earlier_value: float | None  # incident count, or mean severity, in the earlier half
+    # Frequency: incidents a week before the recent weeks, and in them (TREND_METHOD).
+    # Severity: the mean highest severity in the earlier and later half of the period.
+    earlier_value: float | None
     later_value: float | None
     statement: Statement  # cites the later half's incidents when escalating
     earlier_incident_ids: list[UUID]
@@ -159,8 +161,8 @@ class SeverityFirstSeen(_Out):
 
 
 class Trend(_Out):
-    method: str
-    split_at: datetime | None
+    method: str  # the rule, in plain words
+    split_at: datetime | None  # the midpoint of the period, where severity is split
     frequency: TrendPart
     severity: TrendPart
     first_seen: list[SeverityFirstSeen]

@@ -82,4 +82,6 @@ def _jurisdiction(value: str) -> Jurisdiction:
         return "england_wales"
     if value == "scotland":
         return "scotland"
+    if value == "northern_ireland":
+        return "northern_ireland"
     raise ValueError(f"unknown jurisdiction; expected one of {sorted(JURISDICTIONS)}")

@@ -54,6 +54,7 @@ from app.exports.names import (
 )
 from app.exports.pdf import export_pdf
 from app.integrity.canonical import GENESIS_HASH
+from app.risk.schemas import RiskScreening
 
 EvidenceOpener = Callable[[Exhibit], Iterable[bytes]]
 
@@ -229,6 +230,7 @@ def write_bundle(
     keys: SigningKeys,
     generated_at: datetime | None = None,
     pdf: bytes | None = None,
+    screening: RiskScreening | None = None,
 ) -> BundleResult:
     """Write the bundle to `destination` (a path, written atomically, or a binary stream).
 
@@ -240,7 +242,12 @@ def write_bundle(
     generated_at = generated_at or datetime.now(UTC)
     if pdf is None:
         pdf = export_pdf(
-            summary, exhibits, identification=identification, chain_head=head, keys=keys
+            summary,
+            exhibits,
+            identification=identification,
+            chain_head=head,
+            keys=keys,
+            screening=screening,
         )
     write = partial(
         _write,

@@ -28,6 +28,8 @@ from app.exports.model import ChainHead, Exhibit
 from app.integrity.canonical import GENESIS_HASH
 from app.models import Account
 from app.models import ChainHead as StoredHead
+from app.risk import service as risk_service
+from app.risk.schemas import RiskScreening
 from app.sharing import drafts
 
 
@@ -37,6 +39,7 @@ class ExportContent:
     marks: drafts.Marks  # the entries shown that a caseworker drafted
     exhibits: list[Exhibit]
     chain_head: ChainHead
+    screening: RiskScreening | None = None  # S-DASH: latest answers and the diary's suggestions
 
     @property
     def marked_summary(self) -> Summary:
@@ -77,7 +80,8 @@ def load_content(
     # All of the account's marks, then those shown: a diary may show thousands of entries.
     marks = {i: mark for i, mark in drafts.marks(session, key).items() if i in shown}
     exhibits = exhibits_for(session, key, shown) if include_evidence else []
-    return ExportContent(summary, marks, exhibits, chain_head(session, key.account_id))
+    screening = risk_service.screening(session, key, incidents, subjects)
+    return ExportContent(summary, marks, exhibits, chain_head(session, key.account_id), screening)
 
 
 def exhibits_in_scope(session: Session, key: DataKey, filters: IncidentFilters) -> list[Exhibit]:

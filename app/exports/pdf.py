@@ -4,7 +4,7 @@
 offences to consider with the incidents behind them, the full incident table, the exhibit list,
 the chain head and how to verify); `sign_pdf` adds a PAdES signature with the certificate from
 app.crypto.signing; `export_pdf` does both. Incidents are numbered #1, #2... in timeline order,
-and the incident table lists each number with its id.
+and the incident table lists each number with the first 8 hex digits of its id.
 
 These are synchronous and CPU-bound (pyHanko runs its own event loop while signing): call them
 from a worker thread (`asyncio.to_thread`, or a plain `def` route), never on the event loop.
@@ -40,6 +40,7 @@ from app.exports.pdf_kit import Printer, format_time
 from app.exports.pdf_sections import analysis, charts, cover
 from app.exports.pdf_tables import exhibit_table, incident_table, integrity
 from app.exports.text import visible
+from app.risk.schemas import RiskScreening
 
 MARGIN = 18 * mm
 SIGNATURE_FIELD = "ChronicleExport"
@@ -111,13 +112,14 @@ def render_pdf(
     chain_head: ChainHead,
     key_id: str | None = None,
     key_fingerprint: str | None = None,
+    screening: RiskScreening | None = None,
 ) -> bytes:
     """The unsigned PDF. `identification` is what the victim chose to be known by (initials,
     a reference); it is printed as typed, made safe."""
     fonts = pdf_fonts()
     out = Printer.for_summary(summary, fonts)
     story: list[Flowable] = [
-        *cover(out, summary, exhibits, identification, chain_head),
+        *cover(out, summary, exhibits, identification, screening),
         *charts(summary, out),
         *analysis(summary, out),
         *incident_table(summary, exhibits, out),
@@ -185,6 +187,7 @@ def export_pdf(
     identification: str,
     chain_head: ChainHead,
     keys: SigningKeys,
+    screening: RiskScreening | None = None,
 ) -> bytes:
     """Render and sign: the `chronology.pdf` of an export bundle."""
     pdf = render_pdf(
@@ -194,5 +197,6 @@ def export_pdf(
         chain_head=chain_head,
         key_id=keys.current_id,
         key_fingerprint=key_fingerprint(keys.current.public_key),
+        screening=screening,
     )
     return sign_pdf(pdf, keys.pdf)

@@ -18,6 +18,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph, TableStyle
 
+from app.chronology import present
 from app.chronology.schemas import Statement, Summary
 from app.chronology.text import day_text, time_text
 from app.exports.fonts import Fonts
@@ -124,21 +125,14 @@ class Printer:
 
     def cite(self, incident_ids: Iterable[UUID]) -> str:
         """`#1, #3-#6, #9` (with an en dash): incident numbers, runs of three or more shortened."""
-        known = sorted({self.numbers[i] for i in incident_ids if i in self.numbers})
+        known = [self.numbers[i] for i in incident_ids if i in self.numbers]
         unknown = [str(i) for i in incident_ids if i not in self.numbers]
-        parts: list[str] = []
-        start = 0
-        while start < len(known):
-            end = start
-            while end + 1 < len(known) and known[end + 1] == known[end] + 1:
-                end += 1
-            if end - start >= 2:
-                parts.append(f"#{known[start]}\N{EN DASH}#{known[end]}")
-            else:
-                parts.extend(f"#{n}" for n in known[start : end + 1])
-            start = end + 1
+        parts = [
+            f"#{first}" if first == last else f"#{first}\N{EN DASH}#{last}"
+            for first, last in present.runs(known)
+        ]
         parts.extend(f"incident {u}" for u in unknown)
-        label = "incident" if len(known) + len(unknown) == 1 else "incidents"
+        label = "incident" if len(set(known)) + len(unknown) == 1 else "incidents"
         return f"{label} {', '.join(parts)}" if parts else "no incidents"
 
 

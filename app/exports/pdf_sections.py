@@ -19,11 +19,13 @@ from reportlab.platypus import (
     Table,
 )
 
+from app.chronology import present
 from app.chronology.schemas import OffenceIndicator, Summary
 from app.chronology.text import local_day
 from app.exports.charts import frequency_chart, timeline_chart
-from app.exports.model import ChainHead, Exhibit
+from app.exports.model import Exhibit
 from app.exports.pdf_kit import RISK_FILL, Printer, format_day, format_time, grid_style
+from app.risk.schemas import RiskScreening
 
 CONTENT_WIDTH = 174 * mm
 
@@ -41,6 +43,7 @@ def _period_line(summary: Summary) -> str:
 
 def _risk_box(summary: Summary, out: Printer) -> Flowable:
     rows: list[list[Flowable]] = [[out.para("Risk markers", "h2")]]
+    rows.extend([out.para(line, bold=True)] for line in present.stalking_lead(summary))
     if not summary.risk_markers:
         rows.append(
             [
@@ -72,20 +75,25 @@ def cover(
     summary: Summary,
     exhibits: Sequence[Exhibit],
     identification: str,
-    chain_head: ChainHead,
+    screening: RiskScreening | None,
 ) -> list[Flowable]:
     """Title, who and when, the risk markers first, then the headline facts."""
     story: list[Flowable] = [
-        out.para("Course-of-conduct chronology", "title"),
+        out.para(present.title(summary), "title"),
         out.para(f"Reference: {identification}", "subtitle"),
         out.para(_period_line(summary), "subtitle"),
         out.para(
-            f"Generated {format_time(summary.generated_at)} · {len(exhibits)} exhibits · "
-            f"chain of {chain_head.length} events",
+            f"Generated {format_time(summary.generated_at)} · {len(exhibits)} exhibits",
             "subtitle",
         ),
         Spacer(1, 4 * mm),
         _risk_box(summary, out),
+        Spacer(1, 3 * mm),
+        out.para("Who the diary is about", "h2"),
+        *(out.statement(line) for line in present.suspects(summary)),
+        Spacer(1, 3 * mm),
+        out.para("Risk screening (S-DASH)", "h2"),
+        *(out.statement(line) for line in present.screening(screening)),
         Spacer(1, 3 * mm),
         out.para("Headline facts", "h2"),
         out.statement(summary.period.statement),
@@ -99,7 +107,7 @@ def cover(
     for part in (summary.trend.frequency, summary.trend.severity):
         story.append(out.statement(part.statement))
     story.extend(out.statement(b.statement) for b in summary.breaches)
-    indicated = [o for o in summary.offences if o.indicated]
+    indicated = [o for o in present.ordered_offences(summary) if o.indicated]
     if indicated:
         names = "; ".join(f"{o.title} ({o.law}) — {o.subject_label}" for o in indicated)
         story.append(out.bullet(f"Offences to consider: {names}. See “Offences to consider”."))
@@ -153,7 +161,7 @@ def analysis(summary: Summary, out: Printer) -> list[Flowable]:
     """Offences to consider, then course of conduct, orders, FOUR, s.2A(3) behaviours, gaps."""
     story: list[Flowable] = [PageBreak(), out.para("Offences to consider", "h1")]
     story.append(out.para(summary.disclaimer, "small"))
-    ordered = sorted(summary.offences, key=lambda o: not o.indicated)
+    ordered = present.ordered_offences(summary)
     if not ordered:
         story.append(out.para("The diary does not indicate any offence yet."))
     story.extend(_offence(item, out) for item in ordered)

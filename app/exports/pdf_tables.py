@@ -62,7 +62,10 @@ def _account_cell(entry: TimelineEntry, out: Printer) -> Paragraph:
         lines.append(_field(out, "Impact:", "; ".join(effects)))
     if entry.witnesses:
         lines.append(_field(out, "Witnesses:", entry.witnesses))
-    lines.append(f'<font name="{out.fonts.mono}" size="6.5">id {entry.incident_id}</font>')
+    # The first 8 hex digits identify an incident within one diary (chronology.json has the
+    # full id); a full UUID in every row was noise an officer had to read past.
+    short = str(entry.incident_id)[:8]
+    lines.append(f'<font name="{out.fonts.mono}" size="6.5">id {short}</font>')
     return _cell(out, lines)
 
 

@@ -57,6 +57,7 @@ def _pdf(content: ExportContent, identification: str, keys: SigningKeys) -> Iter
         identification=identification,
         chain_head=content.chain_head,
         keys=keys,
+        screening=content.screening,
     )
 
 
@@ -77,6 +78,7 @@ def _bundle(
             chain=chain,
             identification=identification,
             keys=keys,
+            screening=content.screening,
         )
 
     return written_chunks(write, name="export-bundle")

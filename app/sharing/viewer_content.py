@@ -76,6 +76,7 @@ def render_pdf(view: SharedView, keys: SigningKeys) -> bytes:
         identification=view.identification,
         chain_head=view.content.chain_head,
         keys=keys,
+        screening=view.content.screening,
     )
 
 
@@ -97,6 +98,7 @@ def bundle_chunks(
             chain=chain,
             identification=view.identification,
             keys=keys,
+            screening=view.content.screening,
         )
 
     return written_chunks(write, name="share-bundle")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from app.chronology.frequency import frequency, gap_analysis, trend
 from app.chronology.model import IncidentFacts
@@ -80,16 +80,60 @@ def test_a_period_under_two_weeks_is_insufficient_data() -> None:
     assert found.frequency.direction == "insufficient_data"
 
 
-def test_frequency_de_escalates_when_the_later_half_has_far_fewer() -> None:
-    found = trend(
-        incidents_on(
-            "2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04", "2026-01-05", "2026-03-01"
-        )
+def weekly(*counts: int, start: str = "2026-01-05") -> list[IncidentFacts]:
+    """`counts[n]` incidents in the n-th week from Monday `start` (Monday to Wednesday...)."""
+    first = date.fromisoformat(start)
+    days = [
+        (first + timedelta(weeks=week, days=n)).isoformat()
+        for week, count in enumerate(counts)
+        for n in range(count)
+    ]
+    return in_order(make_incident(f"{day}-{n}", day, ["contacting"]) for n, day in enumerate(days))
+
+
+def test_trend_shape_steady_is_stable() -> None:
+    found = trend(weekly(1, 1, 1, 1, 1, 1, 1, 1, 1, 1))
+
+    assert found.frequency.direction == "stable"
+    assert (found.frequency.earlier_value, found.frequency.later_value) == (1, 1)
+    assert "4 incidents in the last 4 weeks" in found.frequency.statement.text
+
+
+def test_trend_shape_late_surge_is_escalating() -> None:
+    # One a week for seven weeks, then 2, 3 and 4: the rise is all in the last weeks.
+    incidents = weekly(1, 1, 1, 1, 1, 1, 1, 2, 3, 4)
+    found = trend(incidents)
+
+    assert found.frequency.direction == "escalating"
+    assert (found.frequency.earlier_value, found.frequency.later_value) == (1, 2.5)
+    assert found.frequency.statement.text == (
+        "Incidents are becoming more frequent: 10 incidents in the last 4 weeks "
+        "(from 16 February 2026, 2.5 a week) against 6 incidents in the 6 weeks before "
+        "(1.0 a week)."
     )
+    assert found.frequency.statement.incident_ids == [i.id for i in incidents[6:]]
+    assert "last 4 weeks" in found.method
+
+
+def test_trend_shape_early_burst_then_quiet_is_de_escalating() -> None:
+    found = trend(weekly(5, 4, 3, 1, 1, 1, 0, 1, 0, 1))
 
     assert found.frequency.direction == "de-escalating"
-    assert (found.frequency.earlier_value, found.frequency.later_value) == (5, 1)
-    assert found.severity.direction == "stable"
+    assert (found.frequency.earlier_value, found.frequency.later_value) == (2.5, 0.5)
+
+
+def test_trend_shape_quiet_after_an_order_is_de_escalating_and_continued_contact_is_not() -> None:
+    # Two a week until an order is served at the start of week 7, then nothing, then one.
+    assert trend(weekly(2, 2, 2, 2, 2, 2, 0, 0, 0, 1)).frequency.direction == "de-escalating"
+    # Contact that carries on at the same rate after the order is not a de-escalation.
+    assert trend(weekly(2, 2, 2, 2, 2, 2, 2, 2, 2, 2)).frequency.direction == "stable"
+
+
+def test_a_short_period_compares_its_last_half_of_weeks() -> None:
+    found = trend(weekly(1, 1, 3, 4))
+
+    assert found.frequency.direction == "escalating"
+    assert "in the last 2 weeks" in found.frequency.statement.text
 
 
 def test_frequency_is_stable_when_the_halves_are_close() -> None:

@@ -148,3 +148,65 @@ def test_scotland_stalking_needs_the_conduct_to_cause_fear_or_alarm() -> None:
     assert not stalking.indicated
     assert "ask the victim" in stalking.facts[-1].text
     assert stalking.incident_ids == ids("a", "b")
+
+
+def test_northern_ireland_uses_the_2022_act_wording() -> None:
+    diary = stalking_diary()
+    summary = build_summary(
+        diary.all, diary.subjects, generated_at=at("2026-05-01"), jurisdiction="northern_ireland"
+    )
+    daniel = [o for o in summary.offences if o.subject_label == "Daniel"]
+
+    assert [(o.code, o.law, o.indicated) for o in daniel] == [
+        (
+            "threatening_or_abusive_behaviour",
+            "Protection from Stalking Act (Northern Ireland) 2022 s.2",
+            True,
+        ),
+        ("stalking", "Protection from Stalking Act (Northern Ireland) 2022 s.1", True),
+        ("breach_of_order", daniel[2].law, True),
+    ]
+    text = " ".join(
+        [o.law for o in summary.offences]
+        + [f.text for o in summary.offences for f in o.facts]
+        + [c.law for c in summary.course_of_conduct]
+    )
+    assert "PHA" not in text and "CJLSA" not in text and "Scotland" not in text
+    assert [s.provision for s in summary.stalking_behaviours] == [
+        "PSA NI 2022 s.1(4)(b)",
+        "PSA NI 2022 s.1(4)(d)",
+        "PSA NI 2022 s.1(4)(f)",
+        "PSA NI 2022 s.1(4)(h)",
+        "PSA NI 2022 s.1(4)(i)",
+    ]
+
+
+def test_northern_ireland_stalking_needs_fear_alarm_or_distress() -> None:
+    incidents = [
+        make_incident("a", "2026-03-01", ["following"]),
+        make_incident("b", "2026-03-08", ["following"]),
+    ]
+    stalking = by_code(summarise(incidents, "northern_ireland"))["stalking"]
+
+    assert not stalking.indicated
+    assert "substantial distress" in stalking.facts[-1].text
+    assert "ask the victim" in stalking.facts[-1].text
+
+
+def test_northern_ireland_conduct_before_27_april_2022_is_not_stalking_under_the_act() -> None:
+    incidents = [
+        make_incident("a", "2022-04-01", ["following"], alarm_or_distress=True),
+        make_incident("b", "2022-04-20", ["following"], alarm_or_distress=True),
+    ]
+    stalking = by_code(summarise(incidents, "northern_ireland"))["stalking"]
+
+    assert not stalking.indicated
+    assert "Protection from Harassment (Northern Ireland) Order 1997 art.4" in (
+        stalking.facts[-1].text
+    )
+    assert stalking.facts[-1].incident_ids == ids("a", "b")
+    later = [
+        make_incident("c", "2022-05-01", ["following"], alarm_or_distress=True),
+        make_incident("d", "2022-05-20", ["following"], alarm_or_distress=True),
+    ]
+    assert by_code(summarise(incidents + later, "northern_ireland"))["stalking"].indicated

@@ -116,4 +116,4 @@ def test_duplicate_ids_and_unknown_jurisdictions_are_rejected() -> None:
     with pytest.raises(ValueError, match="duplicate subject id"):
         build_summary([], [make_subject("a"), make_subject("a")], generated_at=at("2026-04-01"))
     with pytest.raises(ValueError, match="unknown jurisdiction"):
-        build_summary([], [], generated_at=at("2026-04-01"), jurisdiction="northern_ireland")
+        build_summary([], [], generated_at=at("2026-04-01"), jurisdiction="wales")

@@ -78,7 +78,8 @@ def test_every_incident_appears_by_number_with_its_words_and_id(
     for number, entry in enumerate(summary.timeline, start=1):
         assert f"#{number} " in text
         assert by_id[entry.incident_id].description[:30] in text
-        assert str(entry.incident_id) in text
+        assert f"id {str(entry.incident_id)[:8]}" in text
+        assert str(entry.incident_id) not in text  # short ids in rows, not full UUIDs
 
 
 @needs_poppler
@@ -101,6 +102,17 @@ def test_risk_markers_come_first_and_offences_cite_incident_numbers(
     offences = text[text.index("Offences to consider Th") :]
     assert "Stalking — PHA 1997 s.2A — Daniel: indicated" in offences
     assert "Supporting incidents: incidents #" in offences
+    # Think stalking first: the title, the risk box and the offences all lead with it.
+    assert text.startswith("Stalking — course of conduct by Daniel, ex-partner")
+    risk = text[text.index("Risk markers") :]
+    assert risk.removeprefix("Risk markers").lstrip().startswith("Stalking")
+    assert offences.index("Stalking — PHA 1997 s.2A") < offences.index("Harassment — PHA")
+    assert "chain of" not in text[: text.index("Headline facts")]
+    cover = text[: text.index("Headline facts")]
+    assert "Who the diary is about" in cover and "Daniel, ex-partner: " in cover
+    assert "Non-molestation order, served 20 March 2026" in cover
+    sdash = text.index("Risk screening (S-DASH)")
+    assert sdash < text.index("No S-DASH screening recorded.") < text.index("Headline facts")
 
 
 @needs_poppler

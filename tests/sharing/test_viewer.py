@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import io
 import json
+import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -77,6 +81,7 @@ def test_the_page_shows_the_summary_risk_first_with_charts_and_timeline(
     assert "Twelve texts; he said I&#39;d regret it." in text
     assert "/chronology.pdf" in text and "/bundle.zip" in text and 'href="/v1/keys"' in text
     assert "<script" not in text
+    assert "How the trend is worked out: Frequency: the incidents in the last 4 weeks" in text
 
 
 def test_the_inline_stylesheet_is_allowed_by_its_hash(client: TestClient, alice: User) -> None:
@@ -247,3 +252,37 @@ def test_the_token_is_masked_in_every_logged_path() -> None:
     for suffix in ("", "/chronology.pdf", "/bundle.zip", "/exhibits/EX-001"):
         logged = loggable_path(f"/s/{token}{suffix}")
         assert token not in logged and logged == f"/s/***{suffix}"
+
+
+def test_the_viewer_and_its_pdf_show_the_latest_sdash_screening_or_none(
+    client: TestClient, alice: User, tmp_path: Path
+) -> None:
+    small_diary(client, alice, "Screened")
+    token = token_of(create_share(client, alice))
+    assert "No S-DASH screening recorded." in client.get(f"/s/{token}").text
+
+    body = {
+        "answered_by": "officer",
+        "crime_reference": "CR/77/2026",
+        "answers": {"q1": {"answer": "yes"}, "q6": {"answer": "yes"}, "q2": {"answer": "no"}},
+    }
+    recorded = client.post("/v1/risk-assessments", headers=alice.auth, json=body)
+    assert recorded.status_code == 201, recorded.text
+    text = html_lib.unescape(client.get(f"/s/{token}").text)
+    assert "No S-DASH screening recorded." not in text
+    assert "Latest S-DASH screening: " in text
+    assert "answered by an officer: 2 of 11 questions answered yes (3 answered)" in text
+    assert "crime reference CR/77/2026" in text
+    assert "Yes: 1. Is the victim very frightened?" in text
+    assert re.search(r"Latest S-DASH screening: \d+ \w+ \d{4}, \d\d:\d\d (GMT|BST)", text)
+    assert text.index('id="risk-h"') < text.index('id="suspect-h"') < text.index('id="sdash-h"')
+    assert text.index('id="sdash-h"') < text.index('id="offences-h"')
+
+    pdf = client.get(f"/s/{token}/chronology.pdf").content
+    if shutil.which("pdftotext"):
+        (tmp_path / "c.pdf").write_bytes(pdf)
+        subprocess.run(["pdftotext", str(tmp_path / "c.pdf")], check=True)
+        words = " ".join((tmp_path / "c.txt").read_text().split())
+        assert "Risk screening (S-DASH)" in words
+        assert "answered by an officer: 2 of 11 questions answered yes" in words
+        assert "crime reference CR/77/2026" in words

@@ -115,8 +115,13 @@ def test_an_officer_opens_reads_downloads_and_loses_a_revoked_link(
     page.get_by_label("Passcode").fill(PASSCODE)
     page.get_by_role("button", name="Open the chronology").click()
     page.wait_for_load_state()
-    assert page.locator("h1").inner_text() == "Course-of-conduct chronology"
+    assert page.locator("h1").inner_text().startswith("Stalking — course of conduct by ")
     assert page.get_by_role("heading", name="Risk markers").is_visible()
+    risk = page.locator("#risk .risk").inner_text()
+    assert risk.startswith("Stalking") and "is indicated for" in risk
+    # Risk markers come before the downloads.
+    headings = page.locator("h2").all_inner_texts()
+    assert headings.index("Risk markers") < headings.index("Downloads")
     assert page.get_by_role("img", name="Incidents per week").count() == 1
     table = page.get_by_role("table").filter(has_text="What happened")
     assert table.get_by_role("row").count() == 4  # the header and three incidents
