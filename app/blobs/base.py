@@ -4,10 +4,12 @@ Only ciphertext reaches a store; encryption happens before (see app.evidence.sto
 
 Writes are resumable uploads that keep no state in the process: `start_upload` returns an
 UploadState, each `append` takes the last saved state and returns the next one, and the caller
-saves it in its database row. Any process can continue an upload from the saved state. A call
-that fails (or whose new state is never saved) leaves the previous state valid: bytes it may
-have written past `state.size` are ignored and overwritten by the next append. Callers must not
-append to one upload from two requests at once (the tus layer holds a row lock).
+saves it in its database row (after `flush`, if it appended with `durable=False` to save
+fsyncs: a saved state only ever counts bytes that are durable). Any process can continue an
+upload from the saved state. A call that fails (or whose new state is never saved) leaves the
+previous state valid: bytes it may have written past `state.size` are ignored and overwritten
+by the next append. Callers must not append to one upload from two requests at once (the tus
+layer holds a row lock).
 
 Uploads in progress live in a separate namespace from complete blobs; a blob appears under its
 key only when `complete` has made it whole, so nothing half-written can be mistaken for one.
@@ -98,11 +100,20 @@ class BlobStore(Protocol):
         """Begin an upload to `key` (replacing any earlier upload in progress there)."""
         ...
 
-    def append(self, state: UploadState, chunks: Iterable[bytes]) -> UploadState:
-        """Durably append `chunks` after `state.size` bytes; return the state to save.
+    def append(
+        self, state: UploadState, chunks: Iterable[bytes], *, durable: bool = True
+    ) -> UploadState:
+        """Append `chunks` after `state.size` bytes; return the new state.
 
-        An exception from `chunks` itself propagates unchanged; the old state stays valid.
+        Durably, unless `durable` is false: then the bytes may still be lost in a crash until
+        `flush` has been called with the returned state (or a later one), so a caller saves
+        that state only after `flush`. An exception from `chunks` itself propagates unchanged;
+        the old state stays valid.
         """
+        ...
+
+    def flush(self, state: UploadState) -> None:
+        """Make the first `state.size` bytes of the upload durable (after non-durable appends)."""
         ...
 
     def complete(self, state: UploadState, tail: bytes = b"") -> int:

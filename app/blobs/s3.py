@@ -111,7 +111,10 @@ class S3BlobStore:
             )
         return UploadState(key=key, upload_id=created["UploadId"])
 
-    def append(self, state: UploadState, chunks: Iterable[bytes]) -> UploadState:
+    def append(
+        self, state: UploadState, chunks: Iterable[bytes], *, durable: bool = True
+    ) -> UploadState:
+        # Every part and staged object is durable once S3 has answered: `durable` changes nothing.
         parts, staged, size = list(state.parts), list(state.staged), state.size
         buffer = bytearray()
         for chunk in chunks:
@@ -137,6 +140,9 @@ class S3BlobStore:
                 )
             staged.append(offset)
         return replace(state, size=size, parts=tuple(parts), staged=tuple(staged))
+
+    def flush(self, state: UploadState) -> None:
+        """Nothing to do: `append` returns only once S3 holds every byte it appended."""
 
     def complete(self, state: UploadState, tail: bytes = b"") -> int:
         expected = state.size + len(tail)

@@ -24,6 +24,7 @@ of the service needs; and one account moves at most `max_transfers_per_account` 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -41,6 +42,8 @@ from app.settings import Settings
 
 log = logging.getLogger("app.evidence")
 BATCH_BYTES = 1024 * 1024
+# How late a stalled body may be cut off, past its limit (see `Body.batches`).
+DEADLINE_SLACK = 0.25
 TRANSFER_THREADS = 16
 # How long a client refused for too many transfers is asked to wait: about one small transfer.
 TRANSFER_RETRY_AFTER_SECONDS = 5
@@ -129,31 +132,41 @@ class Body:
         return self.disconnected or self.stalled
 
     async def batches(self, size: int = BATCH_BYTES) -> AsyncIterator[bytes]:
-        """The body in batches of at least `size` bytes (the last may be shorter)."""
+        """The body in batches of at least `size` bytes (the last may be shorter).
+
+        One cancel scope per batch times the waits for its chunks (never the consumer's work
+        between batches: nothing is yielded inside it). Its deadline only ever moves later, and
+        moving a timer costs more than taking a chunk, so it is moved `DEADLINE_SLACK` seconds
+        past where it must be, and only when that point has been passed: a stall is cut off
+        at its limit or up to that much after it, never before.
+        """
         chunks = self._request.stream().__aiter__()
         started = time.monotonic()
-        pending: list[bytes] = []
-        held = 0
-        while True:
-            try:
-                with anyio.fail_after(self._wait_allowed(started)):
-                    chunk = await chunks.__anext__()
-            except StopAsyncIteration:
-                break
-            except TimeoutError:
-                self.stalled = True
-                break
-            except ClientDisconnect:
-                self.disconnected = True
-                break
-            self.received += len(chunk)
-            pending.append(chunk)
-            held += len(chunk)
-            if held >= size:
+        ended = False
+        while not ended:
+            pending: list[bytes] = []
+            held = 0
+            with anyio.CancelScope() as waits:
+                deadline = -math.inf
+                while held < size:
+                    due = anyio.current_time() + self._wait_allowed(started)
+                    if due > deadline:
+                        deadline = waits.deadline = due + DEADLINE_SLACK
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        ended = True
+                        break
+                    except ClientDisconnect:
+                        self.disconnected = ended = True
+                        break
+                    self.received += len(chunk)
+                    pending.append(chunk)
+                    held += len(chunk)
+            if waits.cancelled_caught:
+                self.stalled = ended = True
+            if pending:
                 yield b"".join(pending)
-                pending, held = [], 0
-        if pending:
-            yield b"".join(pending)
 
     def _wait_allowed(self, started: float) -> float:
         """How long the next chunk may take: the idle limit, or less if the rate is behind."""

@@ -33,10 +33,11 @@ from app.evidence.errors import FileTooLarge, UnsupportedMedia, UploadBusy, stor
 from app.evidence.transfer import Body, in_transfer_thread, transfer_slot
 
 OFFSET_STREAM = "application/offset+octet-stream"
-# A PATCH longer than this saves its progress every so many bytes (see `_receive`).
-CHECKPOINT_BYTES = 64 * 1024 * 1024
+# A PATCH longer than this saves its progress every so many bytes (see `_receive`); each save
+# is an fsync of the segments written since the last one and a database commit.
+CHECKPOINT_BYTES = 128 * 1024 * 1024
 # The body is encrypted and stored in batches of this size (an S3 part: see app.blobs.s3), so
-# a PATCH holds at most this much of it in memory.
+# a PATCH holds at most two of them in memory: one being stored, the next being received.
 WRITE_BATCH_BYTES = 8 * 1024 * 1024
 
 _PROBLEM = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -385,11 +386,16 @@ async def _receive(
     checks: BodyChecks,
     running: Any | None,
 ) -> tuple[storage.WriterState, Body]:
-    """Encrypt and store the body after the claimed offset; the new state, not yet saved.
+    """Encrypt and store the body after the claimed offset; the new state, durable, not saved.
 
     The body is read on the event loop (app.evidence.transfer); a transfer thread is taken
-    only to encrypt and store each batch that has arrived. `running`, the upload's SHA-256 so
-    far if this process knows it, is extended in step.
+    only to encrypt and store each batch that has arrived. Receiving and storing overlap: the
+    loop reads the next batch while a thread seals and writes the one before, and hands it
+    over only when that thread is done (a stream with no buffer), so a PATCH holds at most two
+    batches (`WRITE_BATCH_BYTES` each) and one thread. Batches are appended without an fsync
+    each; the segments are flushed to disk before any state that counts them is saved (at a
+    checkpoint, and once at the end), so the offset a client is told is always durable.
+    `running`, the upload's SHA-256 so far if this process knows it, is extended in step.
     """
     hash_update = running.update if running is not None else None
     file_key = sealing.unwrap_file_key(key, held.upload_id, held.file_key_enc)
@@ -398,6 +404,7 @@ async def _receive(
     check = checks.start()
 
     def save(state: storage.WriterState) -> None:
+        storage.flush(ctx.blobs, state)
         if not uploads.save(ctx.sessionmaker, held, state, keep_lease_seconds=lease):
             raise UploadBusy("This upload was taken over by another request.")
         hashing.remember(held.upload_id, state, running.copy() if running else None)
@@ -409,36 +416,78 @@ async def _receive(
 
     def write(state: storage.WriterState, batch: bytes) -> storage.WriterState:
         check.hash(batch)
-        return storage.append(ctx.blobs, state, file_key, aad, (batch,), hash_update=hash_update)
+        return storage.append(
+            ctx.blobs, state, file_key, aad, (batch,), hash_update=hash_update, durable=False
+        )
 
     state = held.state
+    handover, arrived = anyio.create_memory_object_stream[bytes](0)
+
+    async def store_batches() -> None:
+        nonlocal state
+        renewed = time.monotonic()
+        unsaved = unflushed = 0
+        async with arrived:
+            async for batch in arrived:
+                if state is None:
+                    state = await in_transfer_thread(request, start)
+                # Renewed before the batch is written, never after the lease could have run out.
+                if time.monotonic() - renewed > lease / 3:
+                    if not await anyio.to_thread.run_sync(
+                        uploads.renew, ctx.sessionmaker, held, lease
+                    ):
+                        raise UploadBusy("This upload was taken over by another request.")
+                    renewed = time.monotonic()
+                state = await in_transfer_thread(request, write, state, batch)
+                unsaved += len(batch)
+                unflushed += len(batch)
+                # A long body is saved as it goes, so a crash loses at most one portion of it;
+                # with a checksum nothing may count before the whole body is checked, so it
+                # is saved once, by the caller.
+                if checks.checksum is None and unsaved >= CHECKPOINT_BYTES:
+                    await in_transfer_thread(request, save, state)
+                    unsaved = unflushed = 0
+        if unflushed and state is not None:
+            await in_transfer_thread(request, storage.flush, ctx.blobs, state)
+
     body = Body(request, ctx.settings)
-    renewed = time.monotonic()
-    unsaved = 0
-    async for batch in body.batches(WRITE_BATCH_BYTES):
-        check.see(batch)
-        if state is None or state.received == 0:
-            # Sniffed from the first bytes, so a file of a kind that is refused anyway is
-            # refused now, not after all of it has been sent (completion checks it again).
-            completion.inspect_head(batch[: media.HEAD_BYTES])
-        if state is None:
-            state = await in_transfer_thread(request, start)
-        # Renewed before the batch is written, never after the lease could have run out.
-        if time.monotonic() - renewed > lease / 3:
-            if not await anyio.to_thread.run_sync(uploads.renew, ctx.sessionmaker, held, lease):
-                raise UploadBusy("This upload was taken over by another request.")
-            renewed = time.monotonic()
-        state = await in_transfer_thread(request, write, state, batch)
-        unsaved += len(batch)
-        # A long body is saved as it goes, so a crash loses at most one portion of it; with a
-        # checksum nothing may count before the whole body is checked, so it is saved once.
-        if checks.checksum is None and unsaved >= CHECKPOINT_BYTES:
-            await in_transfer_thread(request, save, state)
-            unsaved = 0
+    sniff = held.state is None or held.state.received == 0
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(store_batches)
+            async with handover:
+                async for batch in body.batches(WRITE_BATCH_BYTES):
+                    check.see(batch)
+                    if sniff:
+                        # Sniffed from the first bytes, so a file of a kind that is refused
+                        # anyway is refused now, not after all of it has been sent
+                        # (completion checks it again).
+                        completion.inspect_head(batch[: media.HEAD_BYTES])
+                        sniff = False
+                    await handover.send(batch)
+    except BaseExceptionGroup as failed:
+        raise _first_failure(failed) from None
     check.finish(cut_short=body.cut_short)
     if state is None:  # an empty first PATCH: the upload starts all the same
         state = await in_transfer_thread(request, start)
     return state, body
+
+
+def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error that stopped a PATCH's receiving or storing: not the other side's
+    cancellation or broken hand-over, which that error caused."""
+    leaves: list[BaseException] = []
+
+    def collect(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                collect(inner)
+        else:
+            leaves.append(exc)
+
+    collect(group)
+    consequences = (anyio.get_cancelled_exc_class(), anyio.BrokenResourceError)
+    return next((exc for exc in leaves if not isinstance(exc, consequences)), leaves[0])
 
 
 @router.delete(

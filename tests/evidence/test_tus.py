@@ -385,7 +385,7 @@ def test_a_failing_store_is_503_keeps_nothing_and_the_upload_resumes(
     location = s.create_upload(client, alice.auth, len(data))
     assert s.patch(client, alice.auth, location, 0, data[:100_000]).status_code == 204
 
-    def disk_full(*args: object) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
         raise BlobStoreError("local blob store could not write: File too large")
 
     with monkeypatch.context() as patched:
