@@ -42,10 +42,6 @@ from app.settings import Settings
 
 log = logging.getLogger("app.evidence")
 BATCH_BYTES = 1024 * 1024
-# After its first batch (BATCH_BYTES, read before the response starts), a download is
-# decrypted this much per transfer-thread hop (64 segments): fewer hops and sends per file,
-# and still a small, fixed amount in memory per download.
-SEND_BATCH_BYTES = 4 * 1024 * 1024
 # How late a stalled body may be cut off, past its limit (see `Body.batches`).
 DEADLINE_SLACK = 0.25
 TRANSFER_THREADS = 16
@@ -200,20 +196,20 @@ async def receive_body(request: Request, settings: Settings, consume: Consumer[T
     return await in_transfer_thread(request, consume, iter(batches), lambda: body.disconnected)
 
 
-def _next_batch(pieces: Iterator[bytes], at_least: int = SEND_BATCH_BYTES) -> bytes:
+def _next_batch(pieces: Iterator[bytes]) -> bytes:
     batch: list[bytes] = []
     size = 0
     for piece in pieces:
         batch.append(piece)
         size += len(piece)
-        if size >= at_least:
+        if size >= BATCH_BYTES:
             break
     return b"".join(batch)
 
 
 async def first_batch(request: Request, pieces: Iterator[bytes]) -> bytes:
     """The first batch, read before the response starts so an early failure is a clean error."""
-    return await in_transfer_thread(request, _next_batch, pieces, BATCH_BYTES)
+    return await in_transfer_thread(request, _next_batch, pieces)
 
 
 async def send_batches(
