@@ -241,7 +241,7 @@ def process(command: list[str], *, env: dict[str, str], url: str, cwd: Path) -> 
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=log)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180
             while True:
                 try:
                     httpx.options(url, timeout=2)
