@@ -21,7 +21,8 @@ from app.chronology.presentation import Presentation, build_presentation
 from app.chronology.risk import sdash_result, suggest_sdash_answers
 from app.chronology.schemas import Summary
 from app.chronology.summary import build_summary
-from app.demo import INCIDENTS, ORDER_SERVED_DAY, START
+from app.demo import EXHIBIT_INCIDENTS
+from app.demo import facts as demo_facts
 from app.exports.model import ChainHead, Exhibit
 from app.exports.pdf import render_pdf
 from app.risk.schemas import AssessmentOut, RiskScreening, ScreeningAnswer
@@ -76,7 +77,7 @@ def _screening(incidents: list[IncidentFacts], subjects: list[SubjectFacts]) -> 
         answered_by="officer",
         answerer_name=None,
         crime_reference="46/12345/26",
-        subject_id=SUBJECT,
+        subject_id=subjects[0].id,
         answers={q: ScreeningAnswer(answer=a) for q, a in answers.items()},  # type: ignore[arg-type]
         result=sdash_result(answers, relationship="ex_partner"),
     )
@@ -126,30 +127,8 @@ class Case:
 
 def demo_case() -> Case:
     """The diary `make demo` loads (app.demo), as facts."""
-    incidents = []
-    for n, (day, clock, behaviours, channel, text) in enumerate(INCIDENTS):
-        hour, minute = (int(part) for part in clock.split(":"))
-        when = START + timedelta(days=day, hours=hour - 1, minutes=minute)  # BST: UTC+1
-        threat = any(b in behaviours for b in ("threat_of_violence", "threat_to_kill", "weapon"))
-        incidents.append(
-            IncidentFacts(
-                id=_id("demo", n),
-                occurred_at=when,
-                precision="exact",
-                recorded_at=when + timedelta(minutes=40),
-                behaviours=tuple(behaviours),
-                subject_ids=(SUBJECT,),
-                channel=channel,
-                description=text,
-                recorded_contemporaneously=day % 5 != 3,
-                fear_of_violence=threat,
-                alarm_or_distress=True,
-                reported_to_police=day >= ORDER_SERVED_DAY - 1,
-                evidence_count=1 if n in (7, 11, 22) else 0,
-            )
-        )
-    subjects = [_subject((START + timedelta(days=ORDER_SERVED_DAY)).date())]
-    exhibits = [_exhibit(k + 1, incidents[n]) for k, n in enumerate((7, 11, 22))]
+    incidents, subjects = demo_facts()
+    exhibits = [_exhibit(k + 1, incidents[n]) for k, n in enumerate(EXHIBIT_INCIDENTS)]
     return Case("demo", incidents, subjects, exhibits, _screening(incidents, subjects))
 
 
