@@ -27,7 +27,7 @@ from app.exports.model import ChainHead, Exhibit
 from app.exports.pdf import render_pdf
 from app.risk.schemas import AssessmentOut, RiskScreening, ScreeningAnswer
 from app.sharing.share_schemas import Recipient
-from app.sharing.viewer_pages import ViewerFrame, render_viewer
+from app.viewer.pages import ViewerFrame, render_viewer
 
 SUBJECT = uuid.uuid5(uuid.NAMESPACE_URL, "render:subject")
 HEAD = ChainHead(length=42, hash="ab" * 32)

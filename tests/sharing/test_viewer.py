@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from app.exports.verify import load_public_keys, verify_bundle
 from app.middleware import loggable_path
-from app.sharing.viewer_pages import CSS
+from app.viewer.pages import CSS
 from tests.conftest import User
 from tests.sharing.shares_support import (
     PASSCODE,

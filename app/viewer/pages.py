@@ -31,17 +31,17 @@ from app.errors import problem
 from app.exports.model import ChainHead
 from app.sharing import drafts
 from app.sharing.share_schemas import Recipient, ShareScope
-from app.sharing.viewer_charts import svg
-from app.sharing.viewer_content import SharedView
+from app.viewer.charts import svg
+from app.viewer.content import SharedView
 
 _ENV = Environment(
-    loader=PackageLoader("app.sharing", "templates"),
+    loader=PackageLoader("app.viewer", "templates"),
     autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
-CSS = resources.files("app.sharing").joinpath("templates/viewer.css").read_text()
+CSS = resources.files("app.viewer").joinpath("templates/viewer.css").read_text()
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src 'self' data:; "

@@ -11,8 +11,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
 
 from app.chronology.presentation import Presentation, Section
-from app.exports.charts import draw_chart
-from app.exports.pdf_kit import RISK_FILL, Printer, grid_style
+from app.exports.pdf.charts import draw_chart
+from app.exports.pdf.kit import RISK_FILL, Printer, grid_style
 
 CONTENT_WIDTH = 174 * mm
 CHART_HEIGHT = {"timeline": 62 * mm, "frequency": 55 * mm}

@@ -38,9 +38,9 @@ from app.chronology.schemas import Summary
 from app.crypto.signing import PdfIdentity, SigningKeys, key_fingerprint
 from app.exports.fonts import Fonts, pdf_fonts
 from app.exports.model import ChainHead, Exhibit
-from app.exports.pdf_kit import Printer, format_time
-from app.exports.pdf_sections import analysis, charts, cover
-from app.exports.pdf_tables import exhibit_table, incident_table, integrity
+from app.exports.pdf.kit import Printer, format_time
+from app.exports.pdf.sections import analysis, charts, cover
+from app.exports.pdf.tables import exhibit_table, incident_table, integrity
 from app.exports.text import visible
 from app.risk.schemas import RiskScreening
 

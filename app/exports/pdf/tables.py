@@ -21,7 +21,7 @@ from app.chronology.presentation import (
     Presentation,
 )
 from app.exports.model import ChainHead
-from app.exports.pdf_kit import Printer, grid_style
+from app.exports.pdf.kit import Printer, grid_style
 
 ROWS_PER_BLOCK = 25
 INCIDENT_COLUMNS = [w * mm for w in (11, 29, 36, 66, 13, 19)]
