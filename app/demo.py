@@ -15,6 +15,7 @@ import argparse
 import io
 import sys
 import time
+import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,8 @@ from struct import pack
 from typing import Any
 
 import httpx
+
+from app.chronology.model import IncidentFacts, Order, SubjectFacts
 
 PASSWORD = "demo " + "correct horse battery staple"
 START = datetime(2026, 7, 6, tzinfo=UTC)  # a Monday; the diary runs into mid-September
@@ -150,6 +153,10 @@ INCIDENTS: list[tuple[int, str, list[str], str | None, str]] = [
     ),
 ]
 ORDER_SERVED_DAY = 56
+ORDER_TERMS = (
+    "Not to contact her directly or indirectly, not to come within 100 metres of her home or "
+    "workplace."
+)
 
 
 def tiny_png(seed: int) -> bytes:
@@ -167,6 +174,54 @@ def tiny_png(seed: int) -> bytes:
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )
+
+
+DEMO_SUBJECT = uuid.uuid5(uuid.NAMESPACE_URL, "chronicle-demo:subject")
+EXHIBIT_INCIDENTS = (7, 11, 22)  # the incidents (0-based) the demo's three photos belong to
+
+
+def _when(day: int, clock: str) -> datetime:
+    hour, minute = (int(part) for part in clock.split(":"))
+    # Summer: UK time is UTC+1, so the diary's 21:10 is 20:10Z.
+    return START + timedelta(days=day, hours=hour - 1, minutes=minute)
+
+
+def _fear(behaviours: list[str]) -> bool:
+    return any(b in behaviours for b in ("threat_of_violence", "threat_to_kill", "weapon"))
+
+
+def facts() -> tuple[list[IncidentFacts], list[SubjectFacts]]:
+    """The same diary as the analysis's input, without a server: for render tests and bench/."""
+    served = (START + timedelta(days=ORDER_SERVED_DAY)).date()
+    order = Order(
+        kind="non_molestation_order",
+        starts_on=served,
+        ends_on=served + timedelta(days=365),
+        conditions=ORDER_TERMS,
+    )
+    subject = SubjectFacts(
+        id=DEMO_SUBJECT, label="Mark Ellis", relationship="ex_partner", orders=(order,)
+    )
+    incidents = [
+        IncidentFacts(
+            id=uuid.uuid5(uuid.NAMESPACE_URL, f"chronicle-demo:incident:{n}"),
+            occurred_at=_when(day, clock),
+            precision="exact",
+            recorded_at=_when(day, clock) + timedelta(minutes=40),
+            behaviours=tuple(behaviours),
+            subject_ids=(DEMO_SUBJECT,),
+            channel=channel,
+            description=text,
+            recorded_contemporaneously=day % 5 != 3,
+            fear_of_violence=_fear(behaviours),
+            alarm_or_distress=True,
+            daily_life_changes=("changed_route",) if day > 30 else (),
+            reported_to_police=day >= ORDER_SERVED_DAY - 1,
+            evidence_count=1 if n in EXHIBIT_INCIDENTS else 0,
+        )
+        for n, (day, clock, behaviours, channel, text) in enumerate(INCIDENTS)
+    ]
+    return incidents, [subject]
 
 
 def _ok(response: httpx.Response, *expected: int) -> Any:
@@ -200,8 +255,7 @@ def load(url: str, out: Path) -> dict[str, str]:
                             "kind": "non_molestation_order",
                             "starts_on": served.isoformat(),
                             "ends_on": (served + timedelta(days=365)).isoformat(),
-                            "conditions": "Not to contact her directly or indirectly, not to "
-                            "come within 100 metres of her home or workplace.",
+                            "conditions": ORDER_TERMS,
                             "reference": "Family Court FD26P00123",
                         }
                     ],
@@ -211,9 +265,7 @@ def load(url: str, out: Path) -> dict[str, str]:
         )
         incident_ids = []
         for day, clock, behaviours, channel, text in INCIDENTS:
-            hour, minute = (int(part) for part in clock.split(":"))
-            # Summer: UK time is UTC+1, so the diary's 21:10 is 20:10Z.
-            when = START + timedelta(days=day, hours=hour - 1, minutes=minute)
+            when = _when(day, clock)
             body: dict[str, Any] = {
                 "occurred_at": when.isoformat(),
                 "behaviours": behaviours,
@@ -222,16 +274,15 @@ def load(url: str, out: Path) -> dict[str, str]:
                 "description": text,
                 "recorded_contemporaneously": day % 5 != 3,
                 "impact": {
-                    "fear_of_violence": any(
-                        b in behaviours for b in ("threat_of_violence", "threat_to_kill", "weapon")
-                    ),
+                    "fear_of_violence": _fear(behaviours),
                     "alarm_or_distress": True,
                     "daily_life_changes": ["changed_route"] if day > 30 else [],
                 },
                 "reported_to_police": day >= ORDER_SERVED_DAY - 1,
             }
             incident_ids.append(_ok(api.post("/v1/incidents", json=body), 201)["id"])
-        for n, (index, name) in enumerate(((7, "tyres.png"), (11, "arm.png"), (22, "knife.png"))):
+        names = ("tyres.png", "arm.png", "knife.png")
+        for n, (index, name) in enumerate(zip(EXHIBIT_INCIDENTS, names, strict=True)):
             files = {"file": (name, io.BytesIO(tiny_png(n)), "image/png")}
             data = {"caption": f"Photo: {name.removesuffix('.png')}",
                     "incident_ids": [incident_ids[index]]}  # fmt: skip

@@ -44,7 +44,7 @@ from app.sharing.client_routes import router as clients_router
 from app.sharing.grant_routes import router as grants_router
 from app.sharing.organisation_routes import router as organisations_router
 from app.sharing.share_routes import router as shares_router
-from app.sharing.viewer_routes import router as viewer_router
+from app.viewer.routes import router as viewer_router
 
 ROUTERS = (
     ops_router,

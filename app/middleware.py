@@ -239,7 +239,7 @@ def _security_headers(headers: MutableHeaders, scope: Scope, request_id: str, hs
     if not path.startswith("/s/"):
         headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
     else:
-        # The share viewer sets its own policy (app.sharing.viewer_pages); anything else
+        # The share viewer sets its own policy (app.viewer.pages); anything else
         # answered under /s/ (a 405, say) still gets a strict one and stays out of search engines.
         headers.setdefault(
             "Content-Security-Policy",

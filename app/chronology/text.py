@@ -34,6 +34,16 @@ def day_text(day: date) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
+def short_day(day: date) -> str:
+    """'3 Mar 2026', for chart axes."""
+    return f"{day.day} {_MONTHS[day.month - 1][:3]} {day.year}"
+
+
+def month_text(day: date) -> str:
+    """'Mar 2026', for chart axes."""
+    return f"{_MONTHS[day.month - 1][:3]} {day.year}"
+
+
 def local_day(moment: datetime) -> date:
     """The UK calendar day of an instant."""
     return moment.astimezone(UK).date()

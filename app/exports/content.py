@@ -6,7 +6,7 @@ of their description (app.sharing.drafts), so an officer always knows whose word
 the exhibits are the evidence attached to the incidents shown (app.evidence.exhibits); the chain
 head is the account's, as the bundle's chain document ends.
 
-Shared by the export jobs and the share viewer (app.sharing.viewer_content).
+Shared by the export jobs and the share viewer (app.viewer.content).
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ LOCKOUT_PROOF = Policy("lockout-proof", threshold=5, base_delay=30, max_delay=90
 # Per share: whoever holds a leaked link can trip this, and the officer's right passcode is
 # refused while it is in back-off, so the wait is capped short (30 s doubling to 2 minutes).
 # Guessing stays slow: one guess per 2 minutes per share at best, and the per-address bucket
-# (app.sharing.viewer) holds a single guesser for up to an hour.
+# (app.viewer.links) holds a single guesser for up to an hour.
 PASSCODE = Policy("passcode", threshold=5, base_delay=30, max_delay=120, window=3600)
 
 

@@ -6,7 +6,7 @@ stored only as an HMAC-SHA-256 under the server key (as access tokens are): the 
 can neither open a link nor tell which link a token is. The optional passcode is a second,
 separately delivered secret; it is low-entropy, so it is stored as an argon2id hash (computed
 by the route, off the event loop, before the request's transaction starts), and guessing is
-throttled per link and per address (app.sharing.viewer).
+throttled per link and per address (app.viewer.links).
 
 The recipient (name, force, crime reference) is the victim's content: sealed under the
 victim's data key and bound to the share's row. Accesses are not a table of their own: each

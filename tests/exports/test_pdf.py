@@ -97,11 +97,12 @@ def test_risk_markers_come_first_and_offences_cite_incident_numbers(
     scenario_pdf: bytes, tmp_path: Path
 ) -> None:
     text = text_of(scenario_pdf, tmp_path)
-    assert text.index("Risk markers") < text.index("Headline facts") < text.index("Timeline")
+    assert text.index("Risk markers") < text.index("Headline facts")
+    assert text.index("Headline facts") < text.index("Severity of each incident over time")
     assert "Threat to kill. Threat to kill recorded: 1 incident. (incident #13)" in text
-    offences = text[text.index("Offences to consider Th") :]
+    offences = text[text.index("Offences to consider St") :]
     assert "Stalking — PHA 1997 s.2A — Daniel: indicated" in offences
-    assert "Supporting incidents: incidents #" in offences
+    assert "Supporting incidents. (incidents #" in offences
     # Think stalking first: the title, the risk box and the offences all lead with it.
     assert text.startswith("Stalking — course of conduct by Daniel, ex-partner")
     risk = text[text.index("Risk markers") :]

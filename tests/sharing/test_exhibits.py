@@ -163,7 +163,7 @@ def test_exhibits_are_numbered_in_the_order_received(client: TestClient, alice: 
         _upload(client, alice, [incident], caption)
     token = _shared(client, alice)
     page = client.get(f"/s/{token}").text
-    rows = re.findall(r'exhibits/(EX-\d+)">EX-\d+</a></th><td>(\w+) photo', page)
+    rows = re.findall(r'exhibits/(EX-\d+)" download="[^"]+">EX-\d+</a></th><td>(\w+) photo', page)
     assert rows == [("EX-001", "First"), ("EX-002", "Second"), ("EX-003", "Third")]
 
 
@@ -177,7 +177,7 @@ def test_an_exhibit_number_never_comes_to_mean_another_file(
     assert deleted.status_code == 204
     _upload(client, alice, [incident], "Later photo")
     page = client.get(f"/s/{token}").text
-    rows = re.findall(r'exhibits/(EX-\d+)">EX-\d+</a></th><td>(\w+) photo', page)
+    rows = re.findall(r'exhibits/(EX-\d+)" download="[^"]+">EX-\d+</a></th><td>(\w+) photo', page)
     assert rows == [("EX-002", "Kept"), ("EX-003", "Later")]  # EX-001 stays a gap
     assert client.get(f"/s/{token}/exhibits/EX-001").status_code == 404
     manifest = json.loads(_bundle(client, token).read("manifest.json"))

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from app.exports.verify import load_public_keys, verify_bundle
 from app.middleware import loggable_path
-from app.sharing.viewer_pages import CSS
+from app.viewer.pages import CSS
 from tests.conftest import User
 from tests.sharing.shares_support import (
     PASSCODE,
@@ -66,10 +66,14 @@ def test_the_page_shows_the_summary_risk_first_with_charts_and_timeline(
     text = page.text
     order = [
         'id="risk-h"',
+        'id="suspects-h"',
+        'id="screening-h"',
+        'id="downloads-h"',
+        "Severity of each incident over time",
+        "Incidents per week",
+        'id="conduct-h"',
         'id="offences-h"',
         'id="four-h"',
-        "Incidents per week",
-        "Severity of each incident over time",
         'id="timeline-h"',
         'id="verify-h"',
     ]
@@ -275,8 +279,9 @@ def test_the_viewer_and_its_pdf_show_the_latest_sdash_screening_or_none(
     assert "crime reference CR/77/2026" in text
     assert "Yes: 1. Is the victim very frightened?" in text
     assert re.search(r"Latest S-DASH screening: \d+ \w+ \d{4}, \d\d:\d\d (GMT|BST)", text)
-    assert text.index('id="risk-h"') < text.index('id="suspect-h"') < text.index('id="sdash-h"')
-    assert text.index('id="sdash-h"') < text.index('id="offences-h"')
+    assert text.index('id="risk-h"') < text.index('id="suspects-h"')
+    assert text.index('id="suspects-h"') < text.index('id="screening-h"')
+    assert text.index('id="screening-h"') < text.index('id="offences-h"')
 
     pdf = client.get(f"/s/{token}/chronology.pdf").content
     if shutil.which("pdftotext"):

@@ -31,7 +31,7 @@ from app.exports.pdf import export_pdf
 from app.exports.streaming import written_chunks
 from app.sharing.share_schemas import ShareScope
 from app.sharing.shares import scope_of
-from app.sharing.viewer import Opened
+from app.viewer.links import Opened
 
 
 @dataclass(frozen=True)

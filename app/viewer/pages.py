@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -23,23 +25,23 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from app.chronology import present
-from app.chronology.schemas import TimelineEntry
+from app.chronology.presentation import Presentation, build_presentation
 from app.chronology.text import time_text
 from app.errors import problem
+from app.exports.model import ChainHead
 from app.sharing import drafts
-from app.sharing.share_schemas import ShareScope
-from app.sharing.viewer_charts import frequency_chart, timeline_chart
-from app.sharing.viewer_content import SharedView
+from app.sharing.share_schemas import Recipient, ShareScope
+from app.viewer.charts import svg
+from app.viewer.content import SharedView
 
 _ENV = Environment(
-    loader=PackageLoader("app.sharing", "templates"),
+    loader=PackageLoader("app.viewer", "templates"),
     autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
-CSS = resources.files("app.sharing").joinpath("templates/viewer.css").read_text()
+CSS = resources.files("app.viewer").joinpath("templates/viewer.css").read_text()
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src 'self' data:; "
@@ -96,6 +98,8 @@ _GONE: Mapping[str, tuple[int, str, list[str]]] = {
         ],
     ),
 }
+# The sections before the downloads: the risk markers, who, S-DASH, the headline facts.
+FIRST_SCREEN = frozenset({"risk", "suspects", "screening", "headline"})
 _PROBLEM_TYPES = {404: "not-found", 410: "gone", 500: "evidence-integrity"}
 
 
@@ -140,25 +144,6 @@ def passcode_page(
     return html(body, status, headers)
 
 
-def _row(number: int, entry: TimelineEntry, view: SharedView) -> dict[str, Any]:
-    mark = view.content.marks.get(entry.incident_id)
-    return {
-        "number": number,
-        "when": present.when(entry),
-        "recorded": present.recorded(entry),
-        "mark": drafts.drafted_label(mark) if mark else None,
-        "behaviours": present.behaviours(entry),
-        "who": present.who(entry),
-        "channel": present.channel(entry),
-        "location": entry.location,
-        "description": entry.description,
-        "witnesses": entry.witnesses,
-        "evidence": entry.evidence_count,
-        "effect": present.effect(entry),
-        "police": present.police(entry),
-    }
-
-
 def _scope_text(scope: ShareScope, subject_labels: dict[str, str]) -> str:
     if scope.occurred_from and scope.occurred_to:
         period = (
@@ -180,56 +165,54 @@ def _scope_text(scope: ShareScope, subject_labels: dict[str, str]) -> str:
     return f"{period}, {evidence}."
 
 
-def _size(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    value = float(size)
-    for unit in ("KB", "MB"):
-        value /= 1024
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-    return f"{value / 1024:.1f} GB"
+@dataclass(frozen=True)
+class ViewerFrame:
+    """What the viewer shows around the presentation model: who it was shared with, until
+    when, what it covers, and where its downloads are."""
+
+    recipient: Recipient
+    expires_at: datetime
+    scope_text: str
+    show_exhibits: bool
+    chain_head: ChainHead
+    base_path: str
+    exhibit_files: Mapping[str, str]  # exhibit number -> the file name it downloads as
+
+
+def render_viewer(model: Presentation, frame: ViewerFrame) -> str:
+    """The page's HTML: the presentation model (the PDF renders the same one) in its frame."""
+    base = frame.base_path
+    return _render(
+        "viewer.html",
+        model=model,
+        first_sections=tuple(s for s in model.sections if s.id in FIRST_SCREEN),
+        later_sections=tuple(s for s in model.sections if s.id not in FIRST_SCREEN),
+        charts=[svg(chart) for chart in model.charts],
+        recipient=frame.recipient,
+        expires_at=time_text(frame.expires_at),
+        scope_text=frame.scope_text,
+        show_exhibits=frame.show_exhibits,
+        downloads={n: (f"{base}/exhibits/{n}", name) for n, name in frame.exhibit_files.items()},
+        chain_head=frame.chain_head,
+        pdf_url=f"{base}/chronology.pdf",
+        bundle_url=f"{base}/bundle.zip",
+        keys_url="/v1/keys",
+    )
 
 
 def viewer_page(view: SharedView, base_path: str) -> HTMLResponse:
     summary = view.content.summary
-    numbers = {str(entry.incident_id): n for n, entry in enumerate(summary.timeline, start=1)}
+    marks = {i: drafts.drafted_label(m) for i, m in view.content.marks.items()}
+    exhibits = view.content.exhibits
+    model = build_presentation(summary, exhibits, screening=view.content.screening, marks=marks)
     labels = {str(s.subject_id): s.label for s in summary.subjects if s.subject_id is not None}
-    four = [summary.four.fixated, summary.four.obsessive, summary.four.unwanted]
-    exhibits = [
-        {
-            "number": e.number,
-            "caption": e.caption,
-            "file_name": e.bundle_path.rpartition("/")[2],
-            "size": _size(e.size),
-            "sha256": e.sha256,
-            "received": time_text(e.received_at),
-            "url": f"{base_path}/exhibits/{e.number}",
-        }
-        for e in view.content.exhibits
-    ]
-    body = _render(
-        "viewer.html",
-        summary=summary,
-        title=present.title(summary),
-        stalking_lead=present.stalking_lead(summary),
-        screening=present.screening(view.content.screening),
-        suspects=present.suspects(summary),
-        offences=present.ordered_offences(summary),
+    frame = ViewerFrame(
         recipient=view.opened.recipient,
-        expires_at=time_text(view.opened.share.expires_at),
-        generated_at=time_text(summary.generated_at),
+        expires_at=view.opened.share.expires_at,
         scope_text=_scope_text(view.scope, labels),
-        numbers=numbers,
-        runs=lambda ids: present.runs(numbers[str(i)] for i in ids if str(i) in numbers),
-        four=[*four, summary.four.repeated],
-        charts=[frequency_chart(summary), timeline_chart(summary, numbers)],
-        rows=[_row(n, entry, view) for n, entry in enumerate(summary.timeline, start=1)],
         show_exhibits=view.scope.include_evidence,
-        exhibits=exhibits,
         chain_head=view.content.chain_head,
-        pdf_url=f"{base_path}/chronology.pdf",
-        bundle_url=f"{base_path}/bundle.zip",
-        keys_url="/v1/keys",
+        base_path=base_path,
+        exhibit_files={e.number: e.bundle_path.rpartition("/")[2] for e in exhibits},
     )
-    return html(body)
+    return html(render_viewer(model, frame))

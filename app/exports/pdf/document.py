@@ -1,8 +1,9 @@
 """The chronology as a PDF for officers, signed (PAdES baseline B) with the service certificate.
 
-`render_pdf` lays out a `Summary` and its exhibits (cover with risk markers first, charts,
-offences to consider with the incidents behind them, the full incident table, the exhibit list,
-the chain head and how to verify); `sign_pdf` adds a PAdES signature with the certificate from
+`render_pdf` lays out the presentation model of a `Summary` and its exhibits
+(app.chronology.presentation: cover with risk markers first, charts, the analysis with the
+incidents behind it, the full incident table, the exhibit list), then the chain head and how
+to verify; `sign_pdf` adds a PAdES signature with the certificate from
 app.crypto.signing; `export_pdf` does both. Incidents are numbered #1, #2... in timeline order,
 and the incident table lists each number with the first 8 hex digits of its id.
 
@@ -32,13 +33,14 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, SimpleDocTemplate
 
+from app.chronology.presentation import build_presentation
 from app.chronology.schemas import Summary
 from app.crypto.signing import PdfIdentity, SigningKeys, key_fingerprint
 from app.exports.fonts import Fonts, pdf_fonts
 from app.exports.model import ChainHead, Exhibit
-from app.exports.pdf_kit import Printer, format_time
-from app.exports.pdf_sections import analysis, charts, cover
-from app.exports.pdf_tables import exhibit_table, incident_table, integrity
+from app.exports.pdf.kit import Printer, format_time
+from app.exports.pdf.sections import analysis, charts, cover
+from app.exports.pdf.tables import exhibit_table, incident_table, integrity
 from app.exports.text import visible
 from app.risk.schemas import RiskScreening
 
@@ -117,13 +119,14 @@ def render_pdf(
     """The unsigned PDF. `identification` is what the victim chose to be known by (initials,
     a reference); it is printed as typed, made safe."""
     fonts = pdf_fonts()
-    out = Printer.for_summary(summary, fonts)
+    out = Printer(fonts)
+    model = build_presentation(summary, exhibits, screening=screening)
     story: list[Flowable] = [
-        *cover(out, summary, exhibits, identification, screening),
-        *charts(summary, out),
-        *analysis(summary, out),
-        *incident_table(summary, exhibits, out),
-        *exhibit_table(exhibits, out),
+        *cover(out, model, identification),
+        *charts(model, out),
+        *analysis(model, out),
+        *incident_table(model, out),
+        *exhibit_table(model, out),
         *integrity(chain_head, key_id, key_fingerprint, out),
     ]
     buffer = BytesIO()

@@ -1,6 +1,6 @@
 """GET /s/{token}: the officer's view of a share, its passcode form and its downloads.
 
-HTML for people (no JavaScript needed), with the strict headers of app.sharing.viewer_pages.
+HTML for people (no JavaScript needed), with the strict headers of app.viewer.pages.
 The token is a secret in the path: app.middleware masks `/s/<token>` (and everything under
 it) in logs and metrics, and nothing here logs it. Every route re-reads the link, so a
 revocation or expiry applies to the very next request, a download included.
@@ -27,7 +27,8 @@ from app.security.client import client_facts
 from app.security.slots import password_slot
 from app.sharing.chain_export import chain_document
 from app.sharing.shares import status_of
-from app.sharing.viewer import (
+from app.viewer.content import bundle_chunks, load_view, render_pdf, shared_exhibits
+from app.viewer.links import (
     COOKIE_NAME,
     Opened,
     find_link,
@@ -38,8 +39,7 @@ from app.sharing.viewer import (
     record_access,
     record_passcode_failure,
 )
-from app.sharing.viewer_content import bundle_chunks, load_view, render_pdf, shared_exhibits
-from app.sharing.viewer_pages import (
+from app.viewer.pages import (
     VIEWER_HEADERS,
     gone_page,
     passcode_page,

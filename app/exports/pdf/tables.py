@@ -7,19 +7,21 @@ quadratic for a 2,000-row table and linear for blocks.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
-from uuid import UUID
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, PageBreak, Paragraph, Table
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Table
 
-from app.chronology import present
-from app.chronology.schemas import Summary, TimelineEntry
-from app.chronology.text import time_text
-from app.exports.model import ChainHead, Exhibit
-from app.exports.pdf_kit import Printer, grid_style
+from app.chronology.presentation import (
+    EXHIBITS_NOTE,
+    NO_EXHIBITS,
+    NO_INCIDENTS,
+    IncidentRow,
+    Presentation,
+)
+from app.exports.model import ChainHead
+from app.exports.pdf.kit import Printer, grid_style
 
 ROWS_PER_BLOCK = 25
 INCIDENT_COLUMNS = [w * mm for w in (11, 29, 36, 66, 13, 19)]
@@ -35,80 +37,50 @@ def _field(out: Printer, label: str, text: str) -> str:
     return f"<b>{out.escaped(label)}</b> {out.escaped(text)}"
 
 
-def _when_cell(entry: TimelineEntry, out: Printer) -> Paragraph:
-    return _cell(out, [out.escaped(present.when(entry)), out.escaped(present.recorded(entry))])
-
-
-def _conduct_cell(entry: TimelineEntry, out: Printer) -> Paragraph:
-    lines = [
-        f"<b>{out.escaped(present.behaviours(entry))}</b>",
-        _field(out, "Who:", present.who(entry)),
-    ]
-    if present.channel(entry):
-        lines.append(_field(out, "How:", present.channel(entry)))
-    if entry.location:
-        lines.append(_field(out, "Where:", entry.location))
+def _conduct_cell(row: IncidentRow, out: Printer) -> Paragraph:
+    lines = [f"<b>{out.escaped(row.behaviours)}</b>", _field(out, "Who:", row.who)]
+    if row.channel:
+        lines.append(_field(out, "How:", row.channel))
+    if row.location:
+        lines.append(_field(out, "Where:", row.location))
     return _cell(out, lines)
 
 
-def _account_cell(entry: TimelineEntry, out: Printer) -> Paragraph:
-    lines = [out.escaped(entry.description or "(no description)")]
-    effects = [
-        *(["fear of violence"] if entry.fear_of_violence else []),
-        *(["alarm or distress"] if entry.alarm_or_distress else []),
-        *(c.label.lower() for c in entry.daily_life_changes),
-    ]
-    if effects:
-        lines.append(_field(out, "Impact:", "; ".join(effects)))
-    if entry.witnesses:
-        lines.append(_field(out, "Witnesses:", entry.witnesses))
-    # The first 8 hex digits identify an incident within one diary (chronology.json has the
-    # full id); a full UUID in every row was noise an officer had to read past.
-    short = str(entry.incident_id)[:8]
-    lines.append(f'<font name="{out.fonts.mono}" size="6.5">id {short}</font>')
+def _account_cell(row: IncidentRow, out: Printer) -> Paragraph:
+    lines = [out.escaped(row.description), _field(out, "Effect:", row.effect)]
+    if row.witnesses:
+        lines.append(_field(out, "Witnesses:", row.witnesses))
+    lines.append(f'<font name="{out.fonts.mono}" size="6.5">id {row.short_id}</font>')
     return _cell(out, lines)
 
 
-def _police_cell(entry: TimelineEntry, out: Printer) -> Paragraph:
-    if entry.police_references:
-        return _cell(out, [out.escaped(ref) for ref in entry.police_references])
-    return _cell(out, ["reported" if entry.reported_to_police else "—"])
+def _row(row: IncidentRow, out: Printer) -> list[Any]:
+    return [
+        f"#{row.number}",
+        _cell(out, [out.escaped(row.when), out.escaped(row.recorded)]),
+        _conduct_cell(row, out),
+        _account_cell(row, out),
+        _cell(out, [out.escaped(text) for text in (row.evidence, *row.exhibits)]),
+        _cell(out, [out.escaped(row.police)]),
+    ]
 
 
-def incident_table(summary: Summary, exhibits: Sequence[Exhibit], out: Printer) -> list[Flowable]:
+def incident_table(model: Presentation, out: Printer) -> list[Flowable]:
     """Every incident, in order: number, when, conduct, the victim's account, evidence, police."""
-    story: list[Flowable] = [PageBreak(), out.para("Incidents", "h1")]
-    if not summary.timeline:
-        story.append(out.para("No incidents recorded."))
+    story: list[Flowable] = [CondPageBreak(60 * mm), out.para("Incidents", "h1")]
+    if not model.incidents:
+        story.append(out.para(NO_INCIDENTS))
         return story
-    by_incident: dict[UUID, list[str]] = defaultdict(list)
-    for exhibit in exhibits:
-        if exhibit.incident_id is not None:
-            by_incident[exhibit.incident_id].append(exhibit.number)
     header = [
         out.para(title, "cell_bold")
-        for title in ("No.", "When", "Conduct", "Account and impact", "Evid.", "Police ref.")
+        for title in ("No.", "When", "Conduct", "Account and effect", "Evidence", "Police")
     ]
     plain_cells = [
         ("FONTNAME", (0, 1), (0, -1), out.fonts.bold),
-        ("FONTNAME", (4, 1), (4, -1), out.fonts.regular),
         ("FONTSIZE", (0, 1), (-1, -1), 7.5),
         ("LEADING", (0, 1), (-1, -1), 9.3),
     ]
-    rows: list[list[Any]] = []
-    for number, entry in enumerate(summary.timeline, start=1):
-        # Plain strings for the short cells: exhibit numbers are validated letters and digits.
-        evidence = "\n".join([str(entry.evidence_count), *by_incident.get(entry.incident_id, ())])
-        rows.append(
-            [
-                f"#{number}",
-                _when_cell(entry, out),
-                _conduct_cell(entry, out),
-                _account_cell(entry, out),
-                evidence,
-                _police_cell(entry, out),
-            ]
-        )
+    rows = [_row(row, out) for row in model.incidents]
     for start in range(0, len(rows), ROWS_PER_BLOCK):
         block = [header, *rows[start : start + ROWS_PER_BLOCK]]
         story.append(
@@ -123,48 +95,34 @@ def incident_table(summary: Summary, exhibits: Sequence[Exhibit], out: Printer) 
     return story
 
 
-def _size(size: int) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size:,} bytes ({size / scale:.1f} {unit})"
-    return f"{size:,} bytes"
-
-
-def exhibit_table(exhibits: Sequence[Exhibit], out: Printer) -> list[Flowable]:
-    story: list[Flowable] = [PageBreak(), out.para("Exhibits", "h1")]
-    if not exhibits:
-        story.append(out.para("No exhibits are attached to this chronology."))
+def exhibit_table(model: Presentation, out: Printer) -> list[Flowable]:
+    story: list[Flowable] = [CondPageBreak(60 * mm), out.para("Exhibits", "h1")]
+    if not model.exhibits:
+        story.append(out.para(NO_EXHIBITS))
         return story
-    story.append(
-        out.para(
-            "Each file is in the bundle's evidence/ folder under its exhibit number, exactly as "
-            "received (bit for bit); its SHA-256 was computed when it was received.",
-            "small",
-        )
-    )
+    story.append(out.para(EXHIBITS_NOTE, "small"))
     header = [
         out.para(t, "cell_bold")
         for t in ("Exhibit", "Description", "Captured / received", "Size and type")
     ]
     rows: list[list[Any]] = [header]
     spans: list[tuple[Any, ...]] = []
-    for exhibit in exhibits:
+    for exhibit in model.exhibits:
         description = [
-            out.para(exhibit.caption or "(no caption)", "cell"),
+            out.para(exhibit.caption, "cell"),
             out.labelled("File:", exhibit.file_name, "cell"),
         ]
-        if exhibit.incident_id is not None:
-            description.append(out.labelled("Incident:", out.number(exhibit.incident_id), "cell"))
-        captured = time_text(exhibit.captured_at) if exhibit.captured_at else "not known"
+        if exhibit.incident is not None:
+            description.append(out.labelled("Incident:", f"#{exhibit.incident}", "cell"))
         rows.append(
             [
                 out.para(exhibit.number, "cell_bold"),
                 description,
                 [
-                    out.labelled("Captured:", captured, "cell"),
-                    out.labelled("Received:", time_text(exhibit.received_at), "cell"),
+                    out.labelled("Captured:", exhibit.captured, "cell"),
+                    out.labelled("Received:", exhibit.received, "cell"),
                 ],
-                [out.para(_size(exhibit.size), "cell"), out.para(exhibit.media_type, "cell")],
+                [out.para(exhibit.size, "cell"), out.para(exhibit.media_type, "cell")],
             ]
         )
         rows.append([Paragraph(f"SHA-256 {exhibit.sha256}", out.styles["mono"]), "", "", ""])
@@ -178,7 +136,7 @@ def exhibit_table(exhibits: Sequence[Exhibit], out: Printer) -> list[Flowable]:
 def integrity(
     chain_head: ChainHead, key_id: str | None, key_fingerprint: str | None, out: Printer
 ) -> list[Flowable]:
-    story: list[Flowable] = [PageBreak(), out.para("Integrity", "h1")]
+    story: list[Flowable] = [CondPageBreak(90 * mm), out.para("Integrity", "h1")]
     story.append(
         out.para(
             "Every entry, amendment, withdrawal and exhibit of this diary is an event in a hash "

@@ -1,4 +1,4 @@
-"""Shared pieces of the PDF: styles, citations and the one way text becomes a Paragraph.
+"""Shared pieces of the PDF: styles and the one way text becomes a Paragraph.
 
 Every string, whether the victim typed it or the chronology engine composed it (its
 statements quote subject names and order terms), goes through `Printer.para`, which escapes
@@ -7,20 +7,18 @@ it; only the markup this module adds around escaped text (bold, fonts) is ever p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph, TableStyle
 
-from app.chronology import present
-from app.chronology.schemas import Statement, Summary
-from app.chronology.text import day_text, time_text
+from app.chronology.presentation import Line
+from app.chronology.text import time_text
 from app.exports.fonts import Fonts
 from app.exports.text import FIELD_LIMIT, markup
 
@@ -75,24 +73,14 @@ def format_time(moment: datetime) -> str:
     return time_text(moment)
 
 
-def format_day(day: date) -> str:
-    return day_text(day)
-
-
 @dataclass
 class Printer:
-    """Fonts, styles and the incident numbering (#1 is the earliest incident in the timeline)."""
+    """Fonts and styles, and the one way a model line becomes a Paragraph."""
 
     fonts: Fonts
-    numbers: dict[UUID, int]
 
     def __post_init__(self) -> None:
         self.styles = _styles(self.fonts)
-
-    @classmethod
-    def for_summary(cls, summary: Summary, fonts: Fonts) -> Printer:
-        numbers = {e.incident_id: n for n, e in enumerate(summary.timeline, start=1)}
-        return cls(fonts=fonts, numbers=numbers)
 
     def escaped(self, text: str, *, limit: int = FIELD_LIMIT) -> str:
         return markup(text, self.fonts.drawable, limit=limit)
@@ -107,33 +95,23 @@ class Printer:
         """`label:` in bold, then `text`."""
         return Paragraph(f"<b>{self.escaped(label)}</b> {self.escaped(text)}", self.styles[style])
 
-    def bullet(self, text: str, cited: Sequence[UUID] = ()) -> Paragraph:
-        body = self.escaped(text)
-        if cited:
-            body += f" <i>({self.escaped(self.cite(cited), limit=10**6)})</i>"
-        return Paragraph(body, self.styles["bullet"], bulletText="•")
-
-    def statement(self, statement: Statement) -> Paragraph:
-        return self.bullet(statement.text, statement.incident_ids)
+    def line(self, line: Line) -> Paragraph:
+        """A line of the presentation model: its lead-in in bold, its citation in italics."""
+        body = self.escaped(line.text)
+        if line.label:
+            body = f"<b>{self.escaped(line.label)}</b> {body}"
+        if line.cite is not None:
+            body += f" <i>({self.escaped(line.cite.text, limit=10**6)})</i>"
+        if line.kind == "heading":
+            return Paragraph(body, self.styles["h2"])
+        if line.kind == "lead":
+            return Paragraph(f"<b>{body}</b>", self.styles["body"])
+        if line.kind == "bullet":
+            return Paragraph(body, self.styles["bullet"], bulletText="•")
+        return Paragraph(body, self.styles["small" if line.kind == "note" else "body"])
 
     def mono(self, text: str) -> Paragraph:
         return Paragraph(self.escaped(text), self.styles["mono"])
-
-    def number(self, incident_id: UUID) -> str:
-        found = self.numbers.get(incident_id)
-        return f"#{found}" if found is not None else f"incident {incident_id}"
-
-    def cite(self, incident_ids: Iterable[UUID]) -> str:
-        """`#1, #3-#6, #9` (with an en dash): incident numbers, runs of three or more shortened."""
-        known = [self.numbers[i] for i in incident_ids if i in self.numbers]
-        unknown = [str(i) for i in incident_ids if i not in self.numbers]
-        parts = [
-            f"#{first}" if first == last else f"#{first}\N{EN DASH}#{last}"
-            for first, last in present.runs(known)
-        ]
-        parts.extend(f"incident {u}" for u in unknown)
-        label = "incident" if len(set(known)) + len(unknown) == 1 else "incidents"
-        return f"{label} {', '.join(parts)}" if parts else "no incidents"
 
 
 def grid_style(*, header: bool = True, extra: Sequence[tuple[Any, ...]] = ()) -> TableStyle:
