@@ -232,13 +232,24 @@ def police_reporting(ordered: Sequence[IncidentFacts]) -> PoliceReporting:
     unreferenced = sum(1 for i in reported if not i.police_references)
     if not reported:
         text = "No incident is recorded as reported to the police."
+    elif not references:
+        # Either none was written down or the scope withholds them: "under 0 reference numbers"
+        # read as nonsense to an officer, so say only what this summary shows.
+        text = (
+            f"{count_text(len(reported), 'incident')} reported to the police; no crime reference "
+            "number is shown in this summary."
+        )
     else:
         text = (
             f"{count_text(len(reported), 'incident')} reported to the police, under "
             f"{count_text(len(references), 'distinct reference number')}"
             + (f" ({unreferenced} with no reference recorded)" if unreferenced else "")
-            + ". Incidents reported separately may form one course of conduct: "
-            "consider linking the references."
+            + "."
+        )
+    if len(reported) > 1:
+        text += (
+            " Incidents reported separately may form one course of conduct: consider linking"
+            " the reports."
         )
     return PoliceReporting(
         statement=Statement(text=text, incident_ids=ids(reported)),

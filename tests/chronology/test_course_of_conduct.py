@@ -119,3 +119,16 @@ def test_a_subject_missing_from_the_file_is_still_shown() -> None:
     (subject,) = summary.subjects
     assert (subject.subject_id, subject.label) == (ghost, "Subject not on file")
     assert summary.timeline[0].subjects[0].label == "Subject not on file"
+
+
+def test_reports_without_a_reference_number_are_worded_plainly() -> None:
+    reported = [
+        make_incident(name, day, ["contacting"], reported_to_police=True)
+        for name, day in [("first", "2026-03-01"), ("second", "2026-03-08")]
+    ]
+    summary = build_summary(reported, [make_subject("daniel")], generated_at=at("2026-03-09"))
+
+    text = summary.police_reports.statement.text
+    assert text.startswith("2 incidents reported to the police; no crime reference number")
+    assert "0 distinct" not in text
+    assert "consider linking the reports" in text
