@@ -20,7 +20,9 @@ from app.diary.incidents.schemas import (
 )
 from app.diary.schemas import WithdrawIn
 from app.errors import problem_responses
+from app.group_commit import GroupCommitDep
 from app.pagination import Cursor, Limit
+from app.security.actor import AccessTokenDep
 
 router = APIRouter(tags=["incidents"])
 
@@ -36,11 +38,11 @@ _REPLAY: dict[int | str, dict[str, Any]] = {
     response_model=IncidentOut,
     responses={**_REPLAY, **problem_responses(401, 409, 410, 413, 422)},
 )
-def create_incident(
-    body: IncidentCreate, response: Response, key: KeyDep, session: SessionDep
+async def create_incident(
+    body: IncidentCreate, response: Response, token: AccessTokenDep, writes: GroupCommitDep
 ) -> IncidentOut:
     """Record an incident. Sending the same `id` and content again returns it with 200."""
-    out, created = service.create_incident(session, key, body)
+    out, created = await writes.run(token, lambda s, key: service.create_incident(s, key, body))
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["ETag"] = out.etag
     response.headers["Location"] = f"/v1/incidents/{out.id}"
@@ -85,16 +87,18 @@ def get_incident(
     response_model=IncidentOut,
     responses=problem_responses(401, 404, 410, 412, 413, 422, 428),
 )
-def amend_incident(
+async def amend_incident(
     incident_id: uuid.UUID,
     body: IncidentPatch,
     response: Response,
-    key: KeyDep,
-    session: SessionDep,
+    token: AccessTokenDep,
+    writes: GroupCommitDep,
     if_match: IfMatch = None,
 ) -> IncidentOut:
     """Amend: a new revision; earlier ones stay listed. 412 carries the current version."""
-    out = service.amend_incident(session, key, incident_id, body, if_match)
+    out = await writes.run(
+        token, lambda s, key: service.amend_incident(s, key, incident_id, body, if_match)
+    )
     response.headers["ETag"] = out.etag
     return out
 

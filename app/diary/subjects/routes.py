@@ -19,7 +19,9 @@ from app.diary.subjects.schemas import (
     SubjectRevisionPage,
 )
 from app.errors import problem_responses
+from app.group_commit import GroupCommitDep
 from app.pagination import Cursor, Limit
+from app.security.actor import AccessTokenDep
 
 router = APIRouter(tags=["subjects"])
 
@@ -35,11 +37,11 @@ _REPLAY: dict[int | str, dict[str, Any]] = {
     response_model=SubjectOut,
     responses={**_REPLAY, **problem_responses(401, 409, 410, 413, 422)},
 )
-def create_subject(
-    body: SubjectCreate, response: Response, key: KeyDep, session: SessionDep
+async def create_subject(
+    body: SubjectCreate, response: Response, token: AccessTokenDep, writes: GroupCommitDep
 ) -> SubjectOut:
     """Add a person responsible. Sending the same `id` and content again returns it with 200."""
-    out, created = service.create_subject(session, key, body)
+    out, created = await writes.run(token, lambda s, key: service.create_subject(s, key, body))
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["ETag"] = out.etag
     response.headers["Location"] = f"/v1/subjects/{out.id}"
@@ -83,16 +85,18 @@ def get_subject(
     response_model=SubjectOut,
     responses=problem_responses(401, 404, 410, 412, 413, 422, 428),
 )
-def amend_subject(
+async def amend_subject(
     subject_id: uuid.UUID,
     body: SubjectPatch,
     response: Response,
-    key: KeyDep,
-    session: SessionDep,
+    token: AccessTokenDep,
+    writes: GroupCommitDep,
     if_match: IfMatch = None,
 ) -> SubjectOut:
     """Amend: a new revision; earlier ones stay listed. 412 carries the current version."""
-    out = service.amend_subject(session, key, subject_id, body, if_match)
+    out = await writes.run(
+        token, lambda s, key: service.amend_subject(s, key, subject_id, body, if_match)
+    )
     response.headers["ETag"] = out.etag
     return out
 
