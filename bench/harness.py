@@ -87,7 +87,7 @@ def chronicle(
             check=True,
             capture_output=True,
         )
-        with server("app.main:create_app", env=env) as url:
+        with server(os.environ.get("BENCH_APP", "app.main:create_app"), env=env) as url:
             yield url
 
 
