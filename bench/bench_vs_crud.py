@@ -154,8 +154,28 @@ async def run() -> None:
         )
     await _backend("SQLite", None, None, bare)
     with _postgres_database() as pg_url, _postgres_database() as crud_pg_url:
-        if pg_url is not None:
-            await _backend("PostgreSQL", pg_url, crud_pg_url, bare)
+        if pg_url is not None and crud_pg_url is not None:
+            one = await _backend("PostgreSQL", pg_url, crud_pg_url, bare)
+            await _workers("PostgreSQL", pg_url, one)
+    with tempfile.TemporaryDirectory() as data:
+        one = await _saturate_chronicle("SQLite", f"sqlite:///{Path(data) / 'c.db'}", 1)
+        await _workers("SQLite", f"sqlite:///{Path(data) / 'w.db'}", one)
+
+
+async def _saturate_chronicle(name: str, database_url: str, workers: int) -> float:
+    with chronicle(database_url, workers=workers) as base:
+        auth = await _accounts(base, CLIENTS)
+        tokens = [h["Authorization"].removeprefix("Bearer ") for h in auth]
+        label = f"Chronicle on {name}, {workers} worker{'s' if workers > 1 else ''}"
+        rate, _ = await _saturate(label, base, "POST", "/v1/incidents", tokens, INCIDENT)
+    return rate
+
+
+async def _workers(name: str, database_url: str, one: float) -> None:
+    """The scaling docs/deploy.md quotes: the same run with WEB_CONCURRENCY (default nproc)."""
+    count = int(os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 2)))
+    several = await _saturate_chronicle(name, database_url, count)
+    print(ratio_line(f"{count} workers / 1 on {name}", several, one, "> 1x to default to it"))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,14 @@ _REPLAY: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _written(out: IncidentOut, status_code: int, created_id: uuid.UUID | None = None) -> Response:
+    """The written incident's JSON, serialised once (`response_model` still documents it)."""
+    headers = {"ETag": out.etag}
+    if created_id is not None:
+        headers["Location"] = f"/v1/incidents/{created_id}"
+    return Response(out.model_dump_json(), status_code, headers, media_type="application/json")
+
+
 @router.post(
     "/v1/incidents",
     operation_id="incidents_create",
@@ -39,14 +47,11 @@ _REPLAY: dict[int | str, dict[str, Any]] = {
     responses={**_REPLAY, **problem_responses(401, 409, 410, 413, 422)},
 )
 async def create_incident(
-    body: IncidentCreate, response: Response, token: AccessTokenDep, writes: GroupCommitDep
-) -> IncidentOut:
+    body: IncidentCreate, token: AccessTokenDep, writes: GroupCommitDep
+) -> Response:
     """Record an incident. Sending the same `id` and content again returns it with 200."""
     out, created = await writes.run(token, lambda s, key: service.create_incident(s, key, body))
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    response.headers["ETag"] = out.etag
-    response.headers["Location"] = f"/v1/incidents/{out.id}"
-    return out
+    return _written(out, status.HTTP_201_CREATED if created else status.HTTP_200_OK, out.id)
 
 
 @router.get(
@@ -90,17 +95,15 @@ def get_incident(
 async def amend_incident(
     incident_id: uuid.UUID,
     body: IncidentPatch,
-    response: Response,
     token: AccessTokenDep,
     writes: GroupCommitDep,
     if_match: IfMatch = None,
-) -> IncidentOut:
+) -> Response:
     """Amend: a new revision; earlier ones stay listed. 412 carries the current version."""
     out = await writes.run(
         token, lambda s, key: service.amend_incident(s, key, incident_id, body, if_match)
     )
-    response.headers["ETag"] = out.etag
-    return out
+    return _written(out, status.HTTP_200_OK)
 
 
 @router.delete(

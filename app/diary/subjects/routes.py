@@ -30,6 +30,14 @@ _REPLAY: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _written(out: SubjectOut, status_code: int, created_id: uuid.UUID | None = None) -> Response:
+    """The written subject's JSON, serialised once (`response_model` still documents it)."""
+    headers = {"ETag": out.etag}
+    if created_id is not None:
+        headers["Location"] = f"/v1/subjects/{created_id}"
+    return Response(out.model_dump_json(), status_code, headers, media_type="application/json")
+
+
 @router.post(
     "/v1/subjects",
     operation_id="subjects_create",
@@ -38,14 +46,11 @@ _REPLAY: dict[int | str, dict[str, Any]] = {
     responses={**_REPLAY, **problem_responses(401, 409, 410, 413, 422)},
 )
 async def create_subject(
-    body: SubjectCreate, response: Response, token: AccessTokenDep, writes: GroupCommitDep
-) -> SubjectOut:
+    body: SubjectCreate, token: AccessTokenDep, writes: GroupCommitDep
+) -> Response:
     """Add a person responsible. Sending the same `id` and content again returns it with 200."""
     out, created = await writes.run(token, lambda s, key: service.create_subject(s, key, body))
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    response.headers["ETag"] = out.etag
-    response.headers["Location"] = f"/v1/subjects/{out.id}"
-    return out
+    return _written(out, status.HTTP_201_CREATED if created else status.HTTP_200_OK, out.id)
 
 
 @router.get(
@@ -88,17 +93,15 @@ def get_subject(
 async def amend_subject(
     subject_id: uuid.UUID,
     body: SubjectPatch,
-    response: Response,
     token: AccessTokenDep,
     writes: GroupCommitDep,
     if_match: IfMatch = None,
-) -> SubjectOut:
+) -> Response:
     """Amend: a new revision; earlier ones stay listed. 412 carries the current version."""
     out = await writes.run(
         token, lambda s, key: service.amend_subject(s, key, subject_id, body, if_match)
     )
-    response.headers["ETag"] = out.etag
-    return out
+    return _written(out, status.HTTP_200_OK)
 
 
 @router.delete(
