@@ -59,7 +59,7 @@ def server(
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: object) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded machine imports slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             break
