@@ -73,7 +73,7 @@ def _wrk(base: str, method: str, path: str, tokens: list[str], body: object) -> 
         ).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors:.*?(\d+) timeout", out)
+    errors = re.search(r"Socket errors:.*timeout (\d+)", out)
     assert rate, out
     failures = (int(bad.group(1)) if bad else 0) + (int(errors.group(1)) if errors else 0)
     return float(rate.group(1)), failures
