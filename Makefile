@@ -49,8 +49,16 @@ install: $(VENV)/.installed | $(SYSTEM_TOOLS)
 migrate: install
 	$(BIN)/alembic upgrade head
 
+# On PostgreSQL, WEB_CONCURRENCY workers (default: one per core; the database arbitrates between
+# them: chain heads are row locks). SQLite keeps one: its single writer gains nothing from more
+# processes (docs/deploy.md has the figures). The app is built once first, so that the
+# development key ring and signing keys exist before several workers would race to create them.
+WEB_CONCURRENCY ?= $(shell nproc 2>/dev/null || echo 2)
+ON_POSTGRES := $(findstring postgresql,$(DATABASE_URL))
+WORKERS := $(if $(ON_POSTGRES),$(WEB_CONCURRENCY),1)
 run: migrate
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --no-proxy-headers
+	$(if $(filter-out 1,$(WORKERS)),$(BIN)/python -c 'from app.main import create_app; create_app()')
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --no-proxy-headers --workers $(WORKERS)
 
 # A fictional diary loaded into the server `make run` started, and what an officer gets from it.
 demo: install

@@ -30,6 +30,7 @@ from app.evidence.tus_routes import options_router as uploads_options_router
 from app.evidence.tus_routes import router as uploads_router
 from app.exports.api import router as exports_router
 from app.exports.keys_routes import router as keys_router
+from app.group_commit import GroupCommit
 from app.logs import configure_logging
 from app.middleware import RequestContext
 from app.openapi import install_openapi
@@ -145,6 +146,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signing_keys = signing_keys_for(settings)
     is_sqlite = settings.effective_database_url.startswith("sqlite")
     app.state.sqlite_writer_turn = anyio.Lock() if is_sqlite else None
+    app.state.group_commit = GroupCommit(
+        app.state.ctx,
+        writer_turn=app.state.sqlite_writer_turn,
+        window_ms=settings.group_commit_window_ms,
+        max_batch=settings.group_commit_max_batch,
+    )
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

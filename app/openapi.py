@@ -15,7 +15,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.security.actor import current_actor
+from app.security.actor import access_token, current_actor
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -213,8 +213,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def _needs_actor(dependant: Dependant) -> bool:
-    """Whether the route resolves the current actor anywhere in its dependency tree."""
-    return any(d.call is current_actor or _needs_actor(d) for d in dependant.dependencies)
+    """Whether the route needs an access token anywhere in its dependency tree."""
+    return any(
+        d.call in (current_actor, access_token) or _needs_actor(d) for d in dependant.dependencies
+    )
 
 
 def install_openapi(app: FastAPI) -> None:

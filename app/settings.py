@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     export_workers: int = Field(1, ge=1, le=16)
     export_lease_seconds: int = Field(120, ge=1, le=3600)
 
+    # Group commit (app.group_commit): how long a batch of diary writes waits for more to join
+    # once writes are arriving concurrently (never for a lone writer), and its largest size.
+    group_commit_window_ms: float = Field(2.0, ge=0, le=20)
+    group_commit_max_batch: int = Field(64, ge=1, le=512)
+
     # GET /metrics: with a token, only `Authorization: Bearer <token>` reads it; without one
     # it is open in development and test and off (404) in production.
     metrics_token: SecretStr | None = None

@@ -34,13 +34,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(app: str, *, env: dict[str, str] | None = None, factory: bool = True) -> Iterator[str]:
-    """Run uvicorn (one worker, no access log) for `app`; yields its base URL."""
+def server(
+    app: str, *, env: dict[str, str] | None = None, factory: bool = True, workers: int = 1
+) -> Iterator[str]:
+    """Run uvicorn (one worker unless told, no access log) for `app`; yields its base URL."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
                "--no-access-log", "--no-proxy-headers", "--log-level", "warning"]  # fmt: skip
     if factory:
         command.append("--factory")
+    if workers > 1:
+        command += ["--workers", str(workers)]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log
@@ -55,7 +59,7 @@ def server(app: str, *, env: dict[str, str] | None = None, factory: bool = True)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: object) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded machine imports slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             break
@@ -69,7 +73,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: object) -> None
 
 @contextmanager
 def chronicle(
-    database_url: str | None = None, *, settings: dict[str, str] | None = None
+    database_url: str | None = None, *, settings: dict[str, str] | None = None, workers: int = 1
 ) -> Iterator[str]:
     """The real app on a fresh data dir, migrated first (SQLite unless a URL is given);
     `settings` are more environment variables for it."""
@@ -87,7 +91,15 @@ def chronicle(
             check=True,
             capture_output=True,
         )
-        with server("app.main:create_app", env=env) as url:
+        if workers > 1:  # the key ring and signing keys exist before the workers start
+            subprocess.run(
+                [sys.executable, "-c", "from app.main import create_app; create_app()"],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                check=True,
+                capture_output=True,
+            )
+        with server("app.main:create_app", env=env, workers=workers) as url:
             yield url
 
 

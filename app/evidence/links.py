@@ -44,6 +44,8 @@ def require_evidence(
     loc: tuple[str, ...] = ("body", "evidence_ids"),
 ) -> None:
     """422 unless every id not `already` linked is live evidence of this account."""
+    if not ids:  # the common case on the write path: not even a statement to build
+        return
     live = select(Evidence.id).where(
         Evidence.account_id == account_id, Evidence.deleted_at.is_(None)
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from app.context import CtxDep
@@ -39,46 +40,71 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def _token_row(
-    session: Session, hashed: bytes, now: datetime
-) -> Row[uuid.UUID, uuid.UUID, str, str, bytes] | None:
-    return session.execute(
+def _token_query(now: datetime) -> Select[uuid.UUID, uuid.UUID, str, str, bytes, bytes]:
+    return (
         select(
             AuthSession.id,
             AuthSession.account_id,
             Account.role,
             AccountKey.kek_id,
             AccountKey.wrapped_key,
+            AccessToken.token_hash,
         )
         .join(AccessToken, AccessToken.session_id == AuthSession.id)
         .join(Account, Account.id == AuthSession.account_id)
         .join(AccountKey, AccountKey.account_id == Account.id)
         .where(
-            AccessToken.token_hash == hashed,
             AccessToken.expires_at > now,
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > now,
         )
-    ).one_or_none()
+    )
 
 
-def current_actor(request: Request, ctx: CtxDep) -> Actor:
-    token = bearer_token(request)
-    if token is None or not token.startswith(ACCESS_PREFIX) or len(token) > 128:
-        raise Unauthorized("A valid access token is required.")
-    # Its own short read: the request's transaction (on SQLite, the write lock for a write)
-    # then starts only when the route itself touches the database.
-    with ctx.sessionmaker() as session:
-        row = _token_row(session, token_hash(ctx.keyring.hmac_key, token), utcnow())
-    if row is None:
-        raise Unauthorized("The access token is invalid or has expired.")
-    actor = Actor(
+def _actor(row: Row[uuid.UUID, uuid.UUID, str, str, bytes, bytes]) -> Actor:
+    return Actor(
         account_id=row.account_id,
         role=row.role,
         session_id=row.id,
         kek_id=row.kek_id,
         wrapped_key=row.wrapped_key,
     )
+
+
+def access_token(request: Request) -> str:
+    """The request's bearer access token, checked for shape only (no database work yet)."""
+    token = bearer_token(request)
+    if token is None or not token.startswith(ACCESS_PREFIX) or len(token) > 128:
+        raise Unauthorized("A valid access token is required.")
+    return token
+
+
+# For routes that resolve the token themselves, in their own transaction (app.group_commit).
+AccessTokenDep = Annotated[str, Depends(access_token)]
+
+
+def actors_for_tokens(session: Session, hmac_key: bytes, tokens: Iterable[str]) -> dict[str, Actor]:
+    """The live actors behind several access tokens, in one query (keyed hashes, never plain).
+
+    A token that is unknown, expired or revoked is simply absent from the answer.
+    """
+    hashes = {token_hash(hmac_key, token): token for token in tokens}
+    query = _token_query(utcnow()).where(AccessToken.token_hash.in_(hashes))
+    return {hashes[row.token_hash]: _actor(row) for row in session.execute(query)}
+
+
+def current_actor(request: Request, ctx: CtxDep) -> Actor:
+    token = access_token(request)
+    # Its own short read: the request's transaction (on SQLite, the write lock for a write)
+    # then starts only when the route itself touches the database.
+    hashed = token_hash(ctx.keyring.hmac_key, token)
+    with ctx.sessionmaker() as session:
+        row = session.execute(
+            _token_query(utcnow()).where(AccessToken.token_hash == hashed)
+        ).one_or_none()
+    if row is None:
+        raise Unauthorized("The access token is invalid or has expired.")
+    actor = _actor(row)
     request.state.actor = actor
     return actor
 

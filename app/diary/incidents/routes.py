@@ -20,13 +20,23 @@ from app.diary.incidents.schemas import (
 )
 from app.diary.schemas import WithdrawIn
 from app.errors import problem_responses
+from app.group_commit import GroupCommitDep
 from app.pagination import Cursor, Limit
+from app.security.actor import AccessTokenDep
 
 router = APIRouter(tags=["incidents"])
 
 _REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"model": IncidentOut, "description": "A repeated create: the original entry."}
 }
+
+
+def _written(out: IncidentOut, status_code: int, created_id: uuid.UUID | None = None) -> Response:
+    """The written incident's JSON, serialised once (`response_model` still documents it)."""
+    headers = {"ETag": out.etag}
+    if created_id is not None:
+        headers["Location"] = f"/v1/incidents/{created_id}"
+    return Response(out.model_dump_json(), status_code, headers, media_type="application/json")
 
 
 @router.post(
@@ -36,15 +46,12 @@ _REPLAY: dict[int | str, dict[str, Any]] = {
     response_model=IncidentOut,
     responses={**_REPLAY, **problem_responses(401, 409, 410, 413, 422)},
 )
-def create_incident(
-    body: IncidentCreate, response: Response, key: KeyDep, session: SessionDep
-) -> IncidentOut:
+async def create_incident(
+    body: IncidentCreate, token: AccessTokenDep, writes: GroupCommitDep
+) -> Response:
     """Record an incident. Sending the same `id` and content again returns it with 200."""
-    out, created = service.create_incident(session, key, body)
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    response.headers["ETag"] = out.etag
-    response.headers["Location"] = f"/v1/incidents/{out.id}"
-    return out
+    out, created = await writes.run(token, lambda s, key: service.create_incident(s, key, body))
+    return _written(out, status.HTTP_201_CREATED if created else status.HTTP_200_OK, out.id)
 
 
 @router.get(
@@ -85,18 +92,18 @@ def get_incident(
     response_model=IncidentOut,
     responses=problem_responses(401, 404, 410, 412, 413, 422, 428),
 )
-def amend_incident(
+async def amend_incident(
     incident_id: uuid.UUID,
     body: IncidentPatch,
-    response: Response,
-    key: KeyDep,
-    session: SessionDep,
+    token: AccessTokenDep,
+    writes: GroupCommitDep,
     if_match: IfMatch = None,
-) -> IncidentOut:
+) -> Response:
     """Amend: a new revision; earlier ones stay listed. 412 carries the current version."""
-    out = service.amend_incident(session, key, incident_id, body, if_match)
-    response.headers["ETag"] = out.etag
-    return out
+    out = await writes.run(
+        token, lambda s, key: service.amend_incident(s, key, incident_id, body, if_match)
+    )
+    return _written(out, status.HTTP_200_OK)
 
 
 @router.delete(

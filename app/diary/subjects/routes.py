@@ -19,13 +19,23 @@ from app.diary.subjects.schemas import (
     SubjectRevisionPage,
 )
 from app.errors import problem_responses
+from app.group_commit import GroupCommitDep
 from app.pagination import Cursor, Limit
+from app.security.actor import AccessTokenDep
 
 router = APIRouter(tags=["subjects"])
 
 _REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"model": SubjectOut, "description": "A repeated create: the original subject."}
 }
+
+
+def _written(out: SubjectOut, status_code: int, created_id: uuid.UUID | None = None) -> Response:
+    """The written subject's JSON, serialised once (`response_model` still documents it)."""
+    headers = {"ETag": out.etag}
+    if created_id is not None:
+        headers["Location"] = f"/v1/subjects/{created_id}"
+    return Response(out.model_dump_json(), status_code, headers, media_type="application/json")
 
 
 @router.post(
@@ -35,15 +45,12 @@ _REPLAY: dict[int | str, dict[str, Any]] = {
     response_model=SubjectOut,
     responses={**_REPLAY, **problem_responses(401, 409, 410, 413, 422)},
 )
-def create_subject(
-    body: SubjectCreate, response: Response, key: KeyDep, session: SessionDep
-) -> SubjectOut:
+async def create_subject(
+    body: SubjectCreate, token: AccessTokenDep, writes: GroupCommitDep
+) -> Response:
     """Add a person responsible. Sending the same `id` and content again returns it with 200."""
-    out, created = service.create_subject(session, key, body)
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    response.headers["ETag"] = out.etag
-    response.headers["Location"] = f"/v1/subjects/{out.id}"
-    return out
+    out, created = await writes.run(token, lambda s, key: service.create_subject(s, key, body))
+    return _written(out, status.HTTP_201_CREATED if created else status.HTTP_200_OK, out.id)
 
 
 @router.get(
@@ -83,18 +90,18 @@ def get_subject(
     response_model=SubjectOut,
     responses=problem_responses(401, 404, 410, 412, 413, 422, 428),
 )
-def amend_subject(
+async def amend_subject(
     subject_id: uuid.UUID,
     body: SubjectPatch,
-    response: Response,
-    key: KeyDep,
-    session: SessionDep,
+    token: AccessTokenDep,
+    writes: GroupCommitDep,
     if_match: IfMatch = None,
-) -> SubjectOut:
+) -> Response:
     """Amend: a new revision; earlier ones stay listed. 412 carries the current version."""
-    out = service.amend_subject(session, key, subject_id, body, if_match)
-    response.headers["ETag"] = out.etag
-    return out
+    out = await writes.run(
+        token, lambda s, key: service.amend_subject(s, key, subject_id, body, if_match)
+    )
+    return _written(out, status.HTTP_200_OK)
 
 
 @router.delete(
