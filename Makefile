@@ -49,11 +49,12 @@ install: $(VENV)/.installed | $(SYSTEM_TOOLS)
 migrate: install
 	$(BIN)/alembic upgrade head
 
-# On PostgreSQL, WEB_CONCURRENCY workers (default: one per core; the database arbitrates between
-# them: chain heads are row locks). SQLite keeps one: its single writer gains nothing from more
-# processes (docs/deploy.md has the figures). The app is built once first, so that the
+# On PostgreSQL, WEB_CONCURRENCY workers (the database arbitrates between them: chain heads are
+# row locks). The default stays 1 until several workers measure faster than one (docs/deploy.md:
+# the only figure so far is a collapse on a loaded machine). SQLite keeps one: its single writer
+# gains nothing from more processes. The app is built once first, so that the
 # development key ring and signing keys exist before several workers would race to create them.
-WEB_CONCURRENCY ?= $(shell nproc 2>/dev/null || echo 2)
+WEB_CONCURRENCY ?= 1
 ON_POSTGRES := $(findstring postgresql,$(DATABASE_URL))
 WORKERS := $(if $(ON_POSTGRES),$(WEB_CONCURRENCY),1)
 run: migrate
