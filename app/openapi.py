@@ -113,6 +113,13 @@ def _name_enums(doc: dict[str, Any]) -> None:
             schemas[name] = visit(schemas[name])
 
 
+DESCRIPTION = (
+    "The API behind the Chronicle diary app and the tools of the caseworkers a victim lets in. "
+    "Errors are RFC 9457 problem details; large files are sent with tus 1.0 (`/v1/uploads`); "
+    "`If-Match` with the `ETag` of the last read guards every change. The operations marked "
+    "`x-internal` (the officer's HTML viewer, `/metrics`) are not part of the client API."
+)
+
 TAGS = [
     {"name": "accounts", "description": "Registration, your account, 2FA and recovery codes."},
     {"name": "sessions", "description": "Logging in and out, token refresh, your devices."},
@@ -159,8 +166,19 @@ def _describe_bodies(doc: dict[str, Any]) -> None:
     for path, path_item in doc["paths"].items():
         for operation in path_item.values():
             for response in operation.get("responses", {}).values():
-                for media_type, content in response.get("content", {}).items():
-                    if "schema" not in content and media_type not in _JSON_TYPES:
+                media = response.get("content", {})
+                files = [m for m in media if m not in _JSON_TYPES and "schema" not in media[m]]
+                if (
+                    files
+                    and "application/json" in media
+                    and "schema" not in media["application/json"]
+                ):
+                    # A download whose result may be a JSON file (an export): a file like the
+                    # others, and listed after them, since generators take the first they know.
+                    media["application/json"] = media.pop("application/json")
+                    files.append("application/json")
+                for media_type, content in media.items():
+                    if media_type in files:
                         content["schema"] = dict(_BINARY)
                     elif "schema" not in content:
                         content["schema"] = {"type": "object"}
@@ -176,6 +194,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title,
         version=app.version,
         summary=app.summary,
+        description=DESCRIPTION,
         routes=app.routes,
         tags=TAGS,
         contact={"name": "Chronicle maintainers", "url": "https://chronicle.example/contact"},
@@ -226,5 +245,16 @@ def install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _sorted(node: Any, *, keep_order: bool = False) -> Any:
+    """Keys sorted for stable diffs, except a response's media types: their order is the
+    server's preference, and code generators take the first one they support."""
+    if isinstance(node, list):
+        return [_sorted(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    keys = list(node) if keep_order else sorted(node)
+    return {key: _sorted(node[key], keep_order=key == "content") for key in keys}
+
+
 def render(app: FastAPI) -> str:
-    return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(_sorted(app.openapi()), indent=2, ensure_ascii=False) + "\n"
