@@ -189,6 +189,69 @@ def _describe_bodies(doc: dict[str, Any]) -> None:
                 operation["x-internal"] = True
 
 
+_ETAG = {
+    "description": "The version of what the body shows: send it as If-Match to change it.",
+    "schema": {"type": "string"},
+}
+_LOCATION = {
+    "description": "Where the created (or, on a repeat, the original) resource is read.",
+    "schema": {"type": "string", "format": "uri-reference"},
+}
+_CURRENT_ETAG = {
+    "description": "The current version (the body's `etag`): merge, then retry with it.",
+    "schema": {"type": "string"},
+}
+_FILE_ETAG = {"description": "The file's strong validator.", "schema": {"type": "string"}}
+# Response headers the routes set themselves (so FastAPI cannot see them), by operation and
+# the statuses they come with; tests/test_openapi.py checks each against a real response.
+_CREATES = ("200", "201", "202")
+_SENT_HEADERS: dict[str, dict[str, tuple[tuple[str, ...], dict[str, Any]]]] = {
+    **{
+        op: {"ETag": (_CREATES, _ETAG), "Location": (_CREATES, _LOCATION)}
+        for op in ("subjects_create", "incidents_create", "evidence_create")
+    },
+    **{
+        op: {"ETag": (("200",), _ETAG)}
+        for op in (
+            "subjects_get",
+            "subjects_update",
+            "incidents_get",
+            "incidents_update",
+            "evidence_get",
+            "evidence_update",
+            "clients_evidence_get",
+        )
+    },
+    "clients_incidents_create": {"ETag": (_CREATES, _ETAG)},
+    **{
+        op: {"Location": (_CREATES, _LOCATION)}
+        for op in ("exports_create", "clients_exports_create", "shares_create", "grants_create")
+    },
+    **{
+        op: {"ETag": (("200", "206"), _FILE_ETAG)}
+        for op in ("evidence_content_get", "clients_evidence_content_get", "exports_download")
+    },
+}
+# A stale If-Match (app.diary.revisions.require_match) answers 412 with the current ETag.
+_STALE = (
+    "subjects_update", "subjects_delete", "incidents_update", "incidents_delete",
+    "evidence_update", "evidence_delete",
+)  # fmt: skip
+
+
+def _declare_headers(doc: dict[str, Any]) -> None:
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            op = operation.get("operationId")
+            responses = operation.get("responses", {})
+            for name, (statuses, header) in _SENT_HEADERS.get(op, {}).items():
+                for status in statuses:
+                    if status in responses:
+                        responses[status].setdefault("headers", {})[name] = header
+            if op in _STALE and "412" in responses:
+                responses["412"].setdefault("headers", {})["ETag"] = _CURRENT_ETAG
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(
         title=app.title,
@@ -206,6 +269,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas["Problem"] = PROBLEM_SCHEMA
     _name_enums(doc)
     _describe_bodies(doc)
+    _declare_headers(doc)
     doc["components"]["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "Access token"}
     }
