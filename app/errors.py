@@ -19,7 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("app.errors")
 
-PROBLEM_TYPE_BASE = "https://chronicle.example/problems/"
+# Until an app says otherwise (create_app sets its PROBLEM_TYPE_BASE on app.state).
+DEFAULT_PROBLEM_TYPE_BASE = "http://127.0.0.1:8000/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
@@ -100,7 +101,7 @@ def problem(
     extra: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + type_,
+        "type": problem_type_base(request) + type_,
         "title": title,
         "status": status,
         "detail": detail,
@@ -111,6 +112,13 @@ def problem(
     return JSONResponse(
         body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_CONTENT_TYPE
     )
+
+
+def problem_type_base(request: Request | None) -> str:
+    """The app's PROBLEM_TYPE_BASE (app.settings), which create_app puts on app.state."""
+    if request is None:
+        return DEFAULT_PROBLEM_TYPE_BASE
+    return str(getattr(request.app.state, "problem_type_base", DEFAULT_PROBLEM_TYPE_BASE))
 
 
 def _loc(loc: tuple[int | str, ...]) -> list[int | str]:
@@ -204,9 +212,9 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def internal_error_body(request_id: str | None) -> dict[str, Any]:
+def internal_error_body(request_id: str | None, type_base: str) -> dict[str, Any]:
     return {
-        "type": PROBLEM_TYPE_BASE + "internal-error",
+        "type": type_base + "internal-error",
         "title": "Internal error",
         "status": 500,
         "detail": "Something went wrong on our side. Quote the request id if you report it.",

@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = build_context(settings)
+    app.state.problem_type_base = settings.effective_problem_type_base
     app.state.sessionmaker = app.state.ctx.sessionmaker
     # Loaded at start-up so that production without signing keys fails here, not later.
     app.state.signing_keys = signing_keys_for(settings)
@@ -200,5 +201,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body_limit_for=partial(body_limit_for, settings=settings),
         takes_json=takes_json,
         hsts=settings.https_only,
+        problem_type_base=settings.effective_problem_type_base,
     )
     return app

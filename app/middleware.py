@@ -17,7 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
-from app.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, internal_error_body
+from app.errors import DEFAULT_PROBLEM_TYPE_BASE, PROBLEM_CONTENT_TYPE, internal_error_body
 
 access_log = logging.getLogger("app.access")
 error_log = logging.getLogger("app.errors")
@@ -34,10 +34,12 @@ class BodyTooLarge(Exception):
     pass
 
 
-def _problem_bytes(status: int, type_: str, title: str, detail: str, request_id: str) -> bytes:
+def _problem_bytes(
+    status: int, type_: str, title: str, detail: str, request_id: str, type_base: str
+) -> bytes:
     return json.dumps(
         {
-            "type": PROBLEM_TYPE_BASE + type_,
+            "type": type_base + type_,
             "title": title,
             "status": status,
             "detail": detail,
@@ -76,8 +78,10 @@ class RequestContext:
         body_limit_for: Callable[[str], int | None],
         takes_json: Callable[[str], bool],
         hsts: bool,
+        problem_type_base: str = DEFAULT_PROBLEM_TYPE_BASE,
     ) -> None:
         self.app = app
+        self.problem_type_base = problem_type_base
         self.max_body = max_body
         self.body_limit_for = body_limit_for
         self.takes_json = takes_json
@@ -104,6 +108,7 @@ class RequestContext:
                 if status == 413
                 else "Invalid Content-Length.",
                 request_id,
+                self.problem_type_base,
             )
             await _send_problem(send, status, body, request_id)
             self._log(scope, status, started, request_id)
@@ -112,7 +117,7 @@ class RequestContext:
         refusal = _negotiation_refusal(scope, self.takes_json(scope["path"]))
         if refusal is not None:
             status, type_, title, detail = refusal
-            body = _problem_bytes(status, type_, title, detail, request_id)
+            body = _problem_bytes(status, type_, title, detail, request_id, self.problem_type_base)
             await _send_problem(send, status, body, request_id)
             self._log(scope, status, started, request_id)
             return
@@ -153,6 +158,7 @@ class RequestContext:
                     "Request body too large",
                     f"The body may be at most {limit} bytes.",
                     request_id,
+                    self.problem_type_base,
                 )
                 await _send_problem(send, 413, body, request_id)
         except Exception as exc:
@@ -162,7 +168,7 @@ class RequestContext:
             )
             if not response_started:
                 status_holder["status"] = 500
-                body = json.dumps(internal_error_body(request_id)).encode()
+                body = json.dumps(internal_error_body(request_id, self.problem_type_base)).encode()
                 await _send_problem(send, 500, body, request_id)
         finally:
             self._log(scope, status_holder["status"], started, request_id)

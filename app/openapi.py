@@ -113,6 +113,13 @@ def _name_enums(doc: dict[str, Any]) -> None:
             schemas[name] = visit(schemas[name])
 
 
+DESCRIPTION = (
+    "The API behind the Chronicle diary app and the tools of the caseworkers a victim lets in. "
+    "Errors are RFC 9457 problem details; large files are sent with tus 1.0 (`/v1/uploads`); "
+    "`If-Match` with the `ETag` of the last read guards every change. The operations marked "
+    "`x-internal` (the officer's HTML viewer, `/metrics`) are not part of the client API."
+)
+
 TAGS = [
     {"name": "accounts", "description": "Registration, your account, 2FA and recovery codes."},
     {"name": "sessions", "description": "Logging in and out, token refresh, your devices."},
@@ -159,8 +166,19 @@ def _describe_bodies(doc: dict[str, Any]) -> None:
     for path, path_item in doc["paths"].items():
         for operation in path_item.values():
             for response in operation.get("responses", {}).values():
-                for media_type, content in response.get("content", {}).items():
-                    if "schema" not in content and media_type not in _JSON_TYPES:
+                media = response.get("content", {})
+                files = [m for m in media if m not in _JSON_TYPES and "schema" not in media[m]]
+                if (
+                    files
+                    and "application/json" in media
+                    and "schema" not in media["application/json"]
+                ):
+                    # A download whose result may be a JSON file (an export): a file like the
+                    # others, and listed after them, since generators take the first they know.
+                    media["application/json"] = media.pop("application/json")
+                    files.append("application/json")
+                for media_type, content in media.items():
+                    if media_type in files:
                         content["schema"] = dict(_BINARY)
                     elif "schema" not in content:
                         content["schema"] = {"type": "object"}
@@ -171,11 +189,75 @@ def _describe_bodies(doc: dict[str, Any]) -> None:
                 operation["x-internal"] = True
 
 
+_ETAG = {
+    "description": "The version of what the body shows: send it as If-Match to change it.",
+    "schema": {"type": "string"},
+}
+_LOCATION = {
+    "description": "Where the created (or, on a repeat, the original) resource is read.",
+    "schema": {"type": "string", "format": "uri-reference"},
+}
+_CURRENT_ETAG = {
+    "description": "The current version (the body's `etag`): merge, then retry with it.",
+    "schema": {"type": "string"},
+}
+_FILE_ETAG = {"description": "The file's strong validator.", "schema": {"type": "string"}}
+# Response headers the routes set themselves (so FastAPI cannot see them), by operation and
+# the statuses they come with; tests/test_openapi.py checks each against a real response.
+_CREATES = ("200", "201", "202")
+_SENT_HEADERS: dict[str, dict[str, tuple[tuple[str, ...], dict[str, Any]]]] = {
+    **{
+        op: {"ETag": (_CREATES, _ETAG), "Location": (_CREATES, _LOCATION)}
+        for op in ("subjects_create", "incidents_create", "evidence_create")
+    },
+    **{
+        op: {"ETag": (("200",), _ETAG)}
+        for op in (
+            "subjects_get",
+            "subjects_update",
+            "incidents_get",
+            "incidents_update",
+            "evidence_get",
+            "evidence_update",
+            "clients_evidence_get",
+        )
+    },
+    "clients_incidents_create": {"ETag": (_CREATES, _ETAG)},
+    **{
+        op: {"Location": (_CREATES, _LOCATION)}
+        for op in ("exports_create", "clients_exports_create", "shares_create", "grants_create")
+    },
+    **{
+        op: {"ETag": (("200", "206"), _FILE_ETAG)}
+        for op in ("evidence_content_get", "clients_evidence_content_get", "exports_download")
+    },
+}
+# A stale If-Match (app.diary.revisions.require_match) answers 412 with the current ETag.
+_STALE = (
+    "subjects_update", "subjects_delete", "incidents_update", "incidents_delete",
+    "evidence_update", "evidence_delete",
+)  # fmt: skip
+
+
+def _declare_headers(doc: dict[str, Any]) -> None:
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            op = operation.get("operationId")
+            responses = operation.get("responses", {})
+            for name, (statuses, header) in _SENT_HEADERS.get(op, {}).items():
+                for status in statuses:
+                    if status in responses:
+                        responses[status].setdefault("headers", {})[name] = header
+            if op in _STALE and "412" in responses:
+                responses["412"].setdefault("headers", {})["ETag"] = _CURRENT_ETAG
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(
         title=app.title,
         version=app.version,
         summary=app.summary,
+        description=DESCRIPTION,
         routes=app.routes,
         tags=TAGS,
         contact={"name": "Chronicle maintainers", "url": "https://chronicle.example/contact"},
@@ -187,6 +269,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas["Problem"] = PROBLEM_SCHEMA
     _name_enums(doc)
     _describe_bodies(doc)
+    _declare_headers(doc)
     doc["components"]["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "Access token"}
     }
@@ -228,5 +311,16 @@ def install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _sorted(node: Any, *, keep_order: bool = False) -> Any:
+    """Keys sorted for stable diffs, except a response's media types: their order is the
+    server's preference, and code generators take the first one they support."""
+    if isinstance(node, list):
+        return [_sorted(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    keys = list(node) if keep_order else sorted(node)
+    return {key: _sorted(node[key], keep_order=key == "content") for key in keys}
+
+
 def render(app: FastAPI) -> str:
-    return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(_sorted(app.openapi()), indent=2, ensure_ascii=False) + "\n"

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # Every absolute URL the service emits (share links) starts with this, never with the
     # request's Host header, which whoever sends the request chooses.
     public_base_url: str = "http://127.0.0.1:8000"
+    # problem+json `type` URIs are this followed by the problem's name (e.g. `not-found`);
+    # unset: PUBLIC_BASE_URL + "/problems/". Set one base to keep them the same everywhere.
+    problem_type_base: str | None = None
 
     # Registrations one client address may make in an hour before back-off (429, Retry-After).
     registrations_per_address_per_hour: int = Field(10, ge=1, le=100000)
@@ -96,6 +99,8 @@ class Settings(BaseSettings):
         base = urlsplit(self.public_base_url)
         if base.scheme not in ("http", "https") or not base.netloc or base.query or base.fragment:
             raise ValueError("PUBLIC_BASE_URL must be an http(s) URL without query or fragment")
+        if self.problem_type_base is not None and not urlsplit(self.problem_type_base).scheme:
+            raise ValueError("PROBLEM_TYPE_BASE must be an absolute URI (with a scheme)")
         if self.refresh_absolute_ttl_seconds < self.refresh_idle_ttl_seconds:
             raise ValueError("REFRESH_ABSOLUTE_TTL_SECONDS must be >= REFRESH_IDLE_TTL_SECONDS")
         if self.environment == "production":
@@ -104,6 +109,12 @@ class Settings(BaseSettings):
             if self.keyring_path is None and self.keyring_json is None:
                 raise ValueError("KEYRING_PATH or KEYRING_JSON is required in production")
         return self
+
+    @property
+    def effective_problem_type_base(self) -> str:
+        if self.problem_type_base is not None:
+            return self.problem_type_base
+        return self.public_base_url.rstrip("/") + "/problems/"
 
     @property
     def effective_database_url(self) -> str:

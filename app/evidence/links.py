@@ -4,6 +4,10 @@ An incident lists evidence ids in its revisions; evidence lists incident ids on 
 Either side may only link the caller's own live objects: another account's id looks unknown.
 A link made earlier stays valid when its target is later withdrawn or deleted, so changing
 something else about the object never fails on it.
+
+It is one link, read the same from both sides: an incident's `evidence_ids` also shows the live
+evidence that names it, and evidence's `incident_ids` the live incidents that list it (as the
+chronology's `evidence_count` counts them). What each side stored is unchanged by this.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from app.diary.incidents.content import from_tags
 from app.errors import Unprocessable
-from app.models import Evidence, Incident
+from app.models import Evidence, Incident, IncidentRevision
 
 
 def require_incidents(
@@ -76,3 +81,55 @@ def _refuse_unknown(
     ]
     if errors:
         raise Unprocessable(f"Some of {loc[-1]} are not yours.", extra={"errors": errors})
+
+
+def _naming(column: Any, ids: Collection[uuid.UUID]) -> Any:
+    """A tag column (`|id|id|`) that names any of `ids`."""
+    return or_(*(column.contains(f"|{i}|", autoescape=True) for i in ids))
+
+
+def evidence_naming(
+    session: Session, account_id: uuid.UUID, incident_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """For each incident, the live evidence that names it from the evidence side."""
+    found: dict[uuid.UUID, set[uuid.UUID]] = {i: set() for i in incident_ids}
+    if not incident_ids:
+        return found
+    rows = session.execute(
+        select(Evidence.id, Evidence.incident_ids).where(
+            Evidence.account_id == account_id,
+            Evidence.deleted_at.is_(None),
+            _naming(Evidence.incident_ids, incident_ids),
+        )
+    )
+    for evidence_id, tags in rows:
+        for value in from_tags(tags):
+            incident_id = uuid.UUID(value)
+            if incident_id in found:
+                found[incident_id].add(evidence_id)
+    return found
+
+
+def incidents_listing(
+    session: Session, account_id: uuid.UUID, evidence_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """For each evidence file, the live incidents whose current revision lists it."""
+    found: dict[uuid.UUID, set[uuid.UUID]] = {i: set() for i in evidence_ids}
+    if not evidence_ids:
+        return found
+    rows = session.execute(
+        select(Incident.id, IncidentRevision.evidence_ids)
+        .join(IncidentRevision, IncidentRevision.incident_id == Incident.id)
+        .where(
+            Incident.account_id == account_id,
+            Incident.withdrawn_at.is_(None),
+            IncidentRevision.revision == Incident.current_revision,
+            _naming(IncidentRevision.evidence_ids, evidence_ids),
+        )
+    )
+    for incident_id, tags in rows:
+        for value in from_tags(tags):
+            evidence_id = uuid.UUID(value)
+            if evidence_id in found:
+                found[evidence_id].add(incident_id)
+    return found

@@ -119,7 +119,9 @@ def get_evidence(
     evidence_id: uuid.UUID, response: Response, key: KeyDep, session: SessionDep
 ) -> EvidenceOut:
     """One evidence record (not the file: see its /content)."""
-    out = service.evidence_out(key, service.get_live(session, key.account_id, evidence_id))
+    [out] = service.linked_out(
+        session, key, [service.get_live(session, key.account_id, evidence_id)]
+    )
     response.headers["ETag"] = out.etag
     return out
 

@@ -9,7 +9,7 @@ Every query is scoped to the caller's account; another account's id is 404.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +23,7 @@ from app.diary.access import load_owned
 from app.diary.incidents.content import from_tags, to_tags
 from app.evidence import sealing
 from app.evidence.errors import EvidenceDeleted, QuotaExceeded
-from app.evidence.links import require_incidents
+from app.evidence.links import incidents_listing, require_incidents
 from app.evidence.media import CaptureMetadata, MediaType
 from app.evidence.schemas import Capture, EvidenceOut, EvidencePage, EvidencePatch
 from app.evidence.storage import FinishedBlob
@@ -126,7 +126,8 @@ def etag(row: Evidence) -> str:
     return f'"{row.version}-{row.sha256[:16]}"'
 
 
-def evidence_out(key: DataKey, row: Evidence) -> EvidenceOut:
+def evidence_out(key: DataKey, row: Evidence, listed_by: Collection[uuid.UUID] = ()) -> EvidenceOut:
+    """The API view; `listed_by`: the incidents that link it from their side (links.py)."""
     assert row.details_enc is not None
     details = sealing.open_details(key, sealing.TABLE, row.id, row.details_enc)
     return EvidenceOut(
@@ -136,11 +137,21 @@ def evidence_out(key: DataKey, row: Evidence) -> EvidenceOut:
         sha256=row.sha256,
         file_name=details.file_name,
         caption=details.caption,
-        incident_ids=[uuid.UUID(value) for value in from_tags(row.incident_ids)],
+        incident_ids=sorted(_stored_links(row) | set(listed_by)),
         capture=Capture.model_validate(details.capture),
         received_at=row.received_at,
         etag=etag(row),
     )
+
+
+def _stored_links(row: Evidence) -> set[uuid.UUID]:
+    return {uuid.UUID(value) for value in from_tags(row.incident_ids)}
+
+
+def linked_out(session: Session, key: DataKey, rows: Sequence[Evidence]) -> list[EvidenceOut]:
+    """The API views of `rows`, each with the links made from either side."""
+    listing = incidents_listing(session, key.account_id, [row.id for row in rows])
+    return [evidence_out(key, row, listing[row.id]) for row in rows]
 
 
 def find(
@@ -204,7 +215,7 @@ def list_evidence(
             )
         )
     rows = session.scalars(query.order_by(Evidence.received_at, Evidence.id).limit(limit + 1)).all()
-    items = [evidence_out(key, row) for row in rows[:limit]]
+    items = linked_out(session, key, rows[:limit])
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -221,15 +232,17 @@ def update(
 ) -> EvidenceOut:
     """Replace the caption and/or incident links; 412 unless If-Match names this version."""
     row = get_live(session, key.account_id, evidence_id, lock=True)
-    current = evidence_out(key, row)
+    [current] = linked_out(session, key, [row])
     rev.require_match(if_match, current.etag, lambda: current)
     assert row.details_enc is not None
     details = sealing.open_details(key, sealing.TABLE, row.id, row.details_enc)
     caption = details.caption if patch.caption is None else patch.caption
-    links = current.incident_ids if patch.incident_ids is None else patch.incident_ids
-    if caption == current.caption and links == current.incident_ids:
+    # What this side stores: the links an incident made from its side stay the incident's.
+    stored = sorted(_stored_links(row))
+    links = stored if patch.incident_ids is None else patch.incident_ids
+    if caption == current.caption and links == stored:
         return current
-    require_incidents(session, key.account_id, links, already=current.incident_ids)
+    require_incidents(session, key.account_id, links, already=stored)
     row.details_enc = sealing.seal_details(
         key,
         sealing.TABLE,
@@ -239,7 +252,8 @@ def update(
     row.incident_ids = to_tags(links)
     row.version += 1
     session.flush()
-    return evidence_out(key, row)
+    [out] = linked_out(session, key, [row])
+    return out
 
 
 def delete(

@@ -114,8 +114,8 @@ def list_evidence(
 def get_evidence(
     session: Session, access: ClientAccess, evidence_id: uuid.UUID, facts: ClientFacts
 ) -> EvidenceOut:
-    out = evidence.evidence_out(
-        access.key, evidence.get_live(session, access.account_id, evidence_id)
+    [out] = evidence.linked_out(
+        session, access.key, [evidence.get_live(session, access.account_id, evidence_id)]
     )
     access.audit(
         session, audit.EVIDENCE_VIEWED, object_type="evidence", object_id=evidence_id, facts=facts

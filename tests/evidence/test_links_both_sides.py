@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+import uuid
 
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.models import Evidence, IncidentRevision
 from tests.conftest import User
 from tests.diary.support import incident_body, with_etag
 from tests.evidence import support as s
@@ -38,3 +43,92 @@ def test_evidence_linked_from_either_side_counts_once_on_the_incident(
     etag = client.get(f"/v1/evidence/{photo}", headers=alice.auth).headers["etag"]
     assert client.delete(f"/v1/evidence/{photo}", headers=with_etag(alice, etag)).status_code == 204
     assert _count(client, alice, incident) == 1
+
+
+def _evidence_ids(client: TestClient, user: User, incident_id: str) -> list[str]:
+    one = client.get(f"/v1/incidents/{incident_id}", headers=user.auth)
+    assert one.status_code == 200, one.text
+    listed = client.get("/v1/incidents", headers=user.auth).json()["items"]
+    [same] = [item for item in listed if item["id"] == incident_id]
+    assert same["evidence_ids"] == one.json()["evidence_ids"]
+    return list(one.json()["evidence_ids"])
+
+
+def _incident_ids(client: TestClient, user: User, evidence_id: str) -> list[str]:
+    one = client.get(f"/v1/evidence/{evidence_id}", headers=user.auth)
+    assert one.status_code == 200, one.text
+    listed = client.get("/v1/evidence", headers=user.auth).json()["items"]
+    [same] = [item for item in listed if item["id"] == evidence_id]
+    assert same["incident_ids"] == one.json()["incident_ids"]
+    return list(one.json()["incident_ids"])
+
+
+def test_one_link_reads_the_same_from_both_sides(client: TestClient, alice: User) -> None:
+    first = client.post("/v1/incidents", json=incident_body(), headers=alice.auth)
+    second = client.post("/v1/incidents", json=incident_body(), headers=alice.auth)
+    a, b = first.json()["id"], second.json()["id"]
+    # Made from the evidence side: the incident lists the file too.
+    tyres = s.new_evidence(client, alice.auth, "Tyres", [a])
+    assert _evidence_ids(client, alice, a) == [tyres]
+    assert _incident_ids(client, alice, tyres) == [a]
+    # Made from the incident side: the file names the incident too, and the answer to the
+    # PATCH already shows both sides.
+    car = s.new_evidence(client, alice.auth, "Car")
+    patched = client.patch(
+        f"/v1/incidents/{b}",
+        json={"evidence_ids": [car]},
+        headers=with_etag(alice, second.headers["etag"]),
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["evidence_ids"] == [car]
+    assert _incident_ids(client, alice, car) == [b]
+    assert _evidence_ids(client, alice, b) == [car]
+    # Both sides at once (a names tyres; tyres also linked from b's side): each shown once.
+    both = client.patch(
+        f"/v1/incidents/{b}",
+        json={"evidence_ids": [car, tyres]},
+        headers=with_etag(alice, patched.headers["etag"]),
+    )
+    assert both.status_code == 200, both.text
+    assert (
+        sorted(both.json()["evidence_ids"]) == both.json()["evidence_ids"] == sorted([car, tyres])
+    )
+    assert _incident_ids(client, alice, tyres) == sorted([a, b])
+    # A caption change on the evidence side keeps what it stores, and answers with both sides.
+    etag = client.get(f"/v1/evidence/{tyres}", headers=alice.auth).headers["etag"]
+    recaptioned = client.patch(
+        f"/v1/evidence/{tyres}", json={"caption": "Slashed tyres"}, headers=with_etag(alice, etag)
+    )
+    assert recaptioned.status_code == 200, recaptioned.text
+    assert recaptioned.json()["incident_ids"] == sorted([a, b])
+    # Withdrawn from the incident side: the link from b is gone; deleted evidence drops out.
+    etag = client.get(f"/v1/incidents/{b}", headers=alice.auth).headers["etag"]
+    withdrawn = client.delete(f"/v1/incidents/{b}", headers=with_etag(alice, etag))
+    assert withdrawn.status_code == 204, withdrawn.text
+    assert _incident_ids(client, alice, tyres) == [a]
+    assert _incident_ids(client, alice, car) == []
+    etag = client.get(f"/v1/evidence/{tyres}", headers=alice.auth).headers["etag"]
+    assert client.delete(f"/v1/evidence/{tyres}", headers=with_etag(alice, etag)).status_code == 204
+    assert _evidence_ids(client, alice, a) == []
+
+
+def test_a_link_from_another_account_is_not_shown(
+    app: FastAPI, client: TestClient, alice: User, bob: User
+) -> None:
+    """Were another account's rows to name yours (they cannot through the API), neither side
+    reads them: each side's links are looked up within the caller's account."""
+    mine = client.post("/v1/incidents", json=incident_body(), headers=alice.auth).json()["id"]
+    my_photo = s.new_evidence(client, alice.auth, "Mine")
+    theirs = client.post("/v1/incidents", json=incident_body(), headers=bob.auth).json()["id"]
+    their_photo = s.new_evidence(client, bob.auth, "Theirs", [theirs])
+    with app.state.ctx.sessionmaker.begin() as session:
+        row = session.get(Evidence, uuid.UUID(their_photo))
+        assert row is not None
+        row.incident_ids = f"|{mine}|{theirs}|"
+        made = session.scalars(
+            select(IncidentRevision).where(IncidentRevision.incident_id == uuid.UUID(theirs))
+        ).one()
+        made.evidence_ids = f"|{my_photo}|"
+    assert _evidence_ids(client, alice, mine) == []
+    assert _incident_ids(client, alice, my_photo) == []
+    assert sorted(_incident_ids(client, bob, their_photo)) == sorted([mine, theirs])  # stored

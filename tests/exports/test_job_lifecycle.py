@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app import cli
+from app.errors import DEFAULT_PROBLEM_TYPE_BASE
 from app.exports import runner
 from app.exports.cleanup import run_export_cleanup
 from app.main import create_app
@@ -33,7 +34,7 @@ from tests.exports.jobs_support import (
     wait,
 )
 
-PROBLEM = "https://chronicle.example/problems/"
+PROBLEM = DEFAULT_PROBLEM_TYPE_BASE  # PUBLIC_BASE_URL (the default) + /problems/
 
 
 def _problem(response: Any, status: int, type_: str) -> None:

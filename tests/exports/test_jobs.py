@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.errors import DEFAULT_PROBLEM_TYPE_BASE
 from app.exports.verify import verify_bundle
 from tests.conftest import ROOT, User, stored_bytes
 from tests.evidence.conftest import stored_blobs
@@ -34,7 +35,7 @@ from tests.exports.jobs_support import (
     wait,
 )
 
-PROBLEM = "https://chronicle.example/problems/"
+PROBLEM = DEFAULT_PROBLEM_TYPE_BASE  # PUBLIC_BASE_URL (the default) + /problems/
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed"
 )

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app.errors import DEFAULT_PROBLEM_TYPE_BASE
 from tests.conftest import User
 from tests.diary.support import subject_body
 from tests.evidence.support import jpeg_with_exif, multipart
@@ -18,7 +19,7 @@ from tests.exports.jobs_support import MARKER, diary_with_marker, download, wait
 from tests.sharing.support import World, grant, link_code, world
 
 __all__ = ["world"]
-PROBLEM = "https://chronicle.example/problems/"
+PROBLEM = DEFAULT_PROBLEM_TYPE_BASE  # PUBLIC_BASE_URL (the default) + /problems/
 
 
 def _problem(response: Any, status: int, type_: str) -> None:

@@ -20,11 +20,12 @@ from sqlalchemy import update
 
 from app.accounts.schemas import RegisterIn
 from app.accounts.service import register
+from app.errors import DEFAULT_PROBLEM_TYPE_BASE
 from app.models import Base
 from app.security.client import ClientFacts
 from tests.conftest import PASSWORD, User, login
 
-PROBLEM = "https://chronicle.example/problems/"
+PROBLEM = DEFAULT_PROBLEM_TYPE_BASE  # PUBLIC_BASE_URL (the default) + /problems/
 
 
 @dataclass

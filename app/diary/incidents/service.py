@@ -36,7 +36,7 @@ from app.diary.incidents.schemas import (
 )
 from app.diary.subjects.service import require_subjects
 from app.errors import NotFound
-from app.evidence.links import require_evidence
+from app.evidence.links import evidence_naming, require_evidence
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
 from app.models import Incident, IncidentRevision
@@ -65,6 +65,20 @@ def incident_out(
         recorded_at=first_recorded_at,
         updated_at=row.recorded_at,
     )
+
+
+def with_links(
+    session: Session, account_id: uuid.UUID, outs: list[IncidentOut]
+) -> list[IncidentOut]:
+    """`outs` with the live evidence that names each from the evidence side among its
+    `evidence_ids` (app.evidence.links): one link, read the same from both sides."""
+    naming = evidence_naming(session, account_id, [out.id for out in outs])
+    return [
+        out
+        if naming[out.id] <= set(out.evidence_ids)
+        else out.model_copy(update={"evidence_ids": sorted(set(out.evidence_ids) | naming[out.id])})
+        for out in outs
+    ]
 
 
 def view(key: DataKey, incident: Incident, row: IncidentRevision) -> IncidentOut:
@@ -174,7 +188,8 @@ def get_view(session: Session, key: DataKey, incident_id: uuid.UUID) -> Incident
     incident = get_incident(session, key.account_id, incident_id)
     if incident.withdrawn_at is not None:
         raise rev.Withdrawn("This incident was withdrawn.")
-    return view(key, incident, _revision(session, incident, incident.current_revision))
+    out = view(key, incident, _revision(session, incident, incident.current_revision))
+    return with_links(session, key.account_id, [out])[0]
 
 
 def _validated(values: dict[str, Any]) -> IncidentFields:
@@ -201,6 +216,7 @@ def amend_incident(
     sealed = _open(key, current_row).body
     current_values = content.read_fields(current_row, sealed)
     current = incident_out(incident.id, incident.recorded_at, current_row, current_values)
+    [current] = with_links(session, key.account_id, [current])
     rev.require_match(if_match, current.etag, lambda: current)
     fields = _validated(current_values | patch.model_dump(exclude_unset=True))
     previous = content.document(content.row_columns(current_row), sealed)
@@ -214,7 +230,8 @@ def amend_incident(
         session, key, incident, incident.current_revision + 1, fields, chain.INCIDENT_AMENDED
     )
     session.flush()
-    return incident_out(incident.id, incident.recorded_at, row, _values(fields))
+    out = incident_out(incident.id, incident.recorded_at, row, _values(fields))
+    return with_links(session, key.account_id, [out])[0]
 
 
 def withdraw_incident(
@@ -325,6 +342,7 @@ def list_incidents(
         incident_out(incident_id, recorded_at, row, content.read_fields(row, _open(key, row).body))
         for incident_id, recorded_at, row in rows[:limit]
     ]
+    items = with_links(session, key.account_id, items)
     next_cursor = None
     if len(rows) > limit:
         last = items[-1]
