@@ -24,9 +24,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from app.chronology import present
-from app.chronology.schemas import TimelineEntry
+from app.chronology.schemas import Summary, TimelineEntry
 from app.chronology.text import time_text
 from app.errors import problem
+from app.risk.schemas import RiskScreening
 from app.sharing import drafts
 from app.sharing.share_schemas import ShareScope
 from app.sharing.viewer_charts import frequency_chart, timeline_chart
@@ -140,8 +141,8 @@ def passcode_page(
     return html(body, status, headers)
 
 
-def _row(number: int, entry: TimelineEntry, view: SharedView) -> dict[str, Any]:
-    mark = view.content.marks.get(entry.incident_id)
+def _row(number: int, entry: TimelineEntry, marks: drafts.Marks) -> dict[str, Any]:
+    mark = marks.get(entry.incident_id)
     return {
         "number": number,
         "when": present.when(entry),
@@ -191,11 +192,32 @@ def _size(size: int) -> str:
     return f"{value / 1024:.1f} GB"
 
 
+def chronology_context(
+    summary: Summary, screening: RiskScreening | None, marks: drafts.Marks
+) -> dict[str, Any]:
+    """What templates/chronology.html renders: the one HTML presentation of a chronology,
+    shared by the share viewer and the caseworker console (app.console)."""
+    numbers = {str(entry.incident_id): n for n, entry in enumerate(summary.timeline, start=1)}
+    four = [summary.four.fixated, summary.four.obsessive, summary.four.unwanted]
+    return {
+        "summary": summary,
+        "title": present.title(summary),
+        "stalking_lead": present.stalking_lead(summary),
+        "screening": present.screening(screening),
+        "suspects": present.suspects(summary),
+        "offences": present.ordered_offences(summary),
+        "generated_at": time_text(summary.generated_at),
+        "numbers": numbers,
+        "runs": lambda ids: present.runs(numbers[str(i)] for i in ids if str(i) in numbers),
+        "four": [*four, summary.four.repeated],
+        "charts": [frequency_chart(summary), timeline_chart(summary, numbers)],
+        "rows": [_row(n, entry, marks) for n, entry in enumerate(summary.timeline, start=1)],
+    }
+
+
 def viewer_page(view: SharedView, base_path: str) -> HTMLResponse:
     summary = view.content.summary
-    numbers = {str(entry.incident_id): n for n, entry in enumerate(summary.timeline, start=1)}
     labels = {str(s.subject_id): s.label for s in summary.subjects if s.subject_id is not None}
-    four = [summary.four.fixated, summary.four.obsessive, summary.four.unwanted]
     exhibits = [
         {
             "number": e.number,
@@ -210,21 +232,10 @@ def viewer_page(view: SharedView, base_path: str) -> HTMLResponse:
     ]
     body = _render(
         "viewer.html",
-        summary=summary,
-        title=present.title(summary),
-        stalking_lead=present.stalking_lead(summary),
-        screening=present.screening(view.content.screening),
-        suspects=present.suspects(summary),
-        offences=present.ordered_offences(summary),
+        **chronology_context(summary, view.content.screening, view.content.marks),
         recipient=view.opened.recipient,
         expires_at=time_text(view.opened.share.expires_at),
-        generated_at=time_text(summary.generated_at),
         scope_text=_scope_text(view.scope, labels),
-        numbers=numbers,
-        runs=lambda ids: present.runs(numbers[str(i)] for i in ids if str(i) in numbers),
-        four=[*four, summary.four.repeated],
-        charts=[frequency_chart(summary), timeline_chart(summary, numbers)],
-        rows=[_row(n, entry, view) for n, entry in enumerate(summary.timeline, start=1)],
         show_exhibits=view.scope.include_evidence,
         exhibits=exhibits,
         chain_head=view.content.chain_head,
