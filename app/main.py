@@ -16,6 +16,9 @@ from app.accounts.routes import router as accounts_router
 from app.audit.routes import router as audit_router
 from app.blobs import open_blob_store
 from app.chronology.routes import router as chronology_router
+from app.console.client_routes import router as console_client_router
+from app.console.errors import install_console_errors
+from app.console.routes import router as console_router
 from app.context import AppContext
 from app.crypto.keyring import load_keyring
 from app.crypto.signing import signing_keys_for
@@ -67,6 +70,8 @@ ROUTERS = (
     shares_router,
     viewer_router,
     audit_router,
+    console_router,
+    console_client_router,
 )
 
 
@@ -84,7 +89,7 @@ def body_limit_for(path: str, settings: Settings) -> int | None:
 
 
 # Routes that speak something other than JSON (file bodies, HTML, downloads, metrics).
-_NON_JSON_PREFIXES = ("/v1/uploads", "/s/", "/metrics")
+_NON_JSON_PREFIXES = ("/v1/uploads", "/s/", "/metrics", "/console/")
 _NON_JSON_SUFFIXES = ("/content", "/download")
 _NON_JSON_PATHS = ("/v1/evidence", "/v1/me/export")  # a multipart upload; a zip download
 
@@ -146,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     is_sqlite = settings.effective_database_url.startswith("sqlite")
     app.state.sqlite_writer_turn = anyio.Lock() if is_sqlite else None
     install_error_handlers(app)
+    install_console_errors(app)
     for router in ROUTERS:
         app.include_router(router)
     app.state.route_methods = [
