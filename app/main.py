@@ -16,6 +16,7 @@ from app.accounts.routes import router as accounts_router
 from app.audit.routes import router as audit_router
 from app.blobs import open_blob_store
 from app.chronology.routes import router as chronology_router
+from app.console.admin_routes import router as console_admin_router
 from app.console.client_routes import router as console_client_router
 from app.console.errors import install_console_errors
 from app.console.routes import router as console_router
@@ -72,6 +73,7 @@ ROUTERS = (
     audit_router,
     console_router,
     console_client_router,
+    console_admin_router,
 )
 
 

@@ -291,6 +291,11 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("GET", C + "/evidence/{evidence_id}/content"): Check(public(303)),
     ("GET", C + "/draft"): Check(public(303)),
     ("POST", C + "/draft"): Check(public(303), "write", form={"csrf": "x"}),
+    ("GET", "/console/organisation"): Check(public(303)),
+    ("POST", "/console/organisation/invitations"): Check(public(303), "write", form={"csrf": "x"}),
+    ("POST", "/console/organisation/members/{account_id}/remove"): Check(
+        public(303), "write", form={"csrf": "x"}
+    ),
 }
 
 # Destructive checks run in this order, after every read and write.
@@ -314,6 +319,7 @@ def _fill(world: World, template: str, role: str) -> str:
         "client_id": world.client_ids.get(role, world.client_ids["cw_assist"]),
         "token": world.tokens.get(role, UNKNOWN_TOKEN),
         "number": "EX-001",
+        "account_id": str(uuid.UUID(int=1)),  # a console member id: unknown to everyone
     }
     return template.format(**values)
 

@@ -239,3 +239,36 @@ def test_another_caseworkers_client_is_access_ended_not_forbidden(
     assert sign_in(other, world.caseworker_b).status_code == 303
     page = other.get(f"/console/clients/{client_id}")
     assert page.status_code == 404 and MARKER not in page.text
+
+
+def test_an_org_admin_invites_sees_2fa_and_removes_a_member_whose_sessions_end(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    admin = TestClient(app, raise_server_exceptions=False)
+    assert sign_in(admin, world.org_admin).status_code == 303
+    page = admin.get("/console/organisation")
+    assert page.status_code == 200 and "Sam Okafor" in page.text and "Jo Bright" in page.text
+    made = post_form(
+        admin, "/console/organisation", "/console/organisation/invitations", role="caseworker"
+    )
+    code = re.search(r'id="invitation-code"><code>([^<]+)<', made.text)
+    assert code is not None
+    body = {"code": code.group(1), "username": "new-cw", "password": PASSWORD}
+    joined = client.post("/v1/invitations/accept", json={**body, "display_name": "New Person"})
+    assert joined.status_code == 201, joined.text
+    listed = admin.get("/console/organisation").text
+    assert "New Person" in listed and "Not turned on yet" in listed
+    caseworker = _signed_in(app, world)
+    member_id = client.get("/v1/me", headers=world.caseworker.auth).json()["id"]
+    removed = post_form(
+        admin, "/console/organisation", f"/console/organisation/members/{member_id}/remove"
+    )
+    assert removed.status_code == 303
+    assert caseworker.get("/console/clients", follow_redirects=False).status_code == 303
+    assert client.get("/v1/me", headers=world.caseworker.auth).status_code == 401
+    assert "Sam Okafor" not in admin.get("/console/organisation").text
+
+
+def test_a_caseworker_cannot_open_the_organisation_page(app: FastAPI, world: World) -> None:
+    browser = _signed_in(app, world)
+    assert browser.get("/console/organisation").status_code == 403
