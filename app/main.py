@@ -16,6 +16,7 @@ from app.accounts.routes import router as accounts_router
 from app.audit.routes import router as audit_router
 from app.blobs import open_blob_store
 from app.chronology.routes import router as chronology_router
+from app.console.account_routes import router as console_account_router
 from app.console.admin_routes import router as console_admin_router
 from app.console.client_routes import router as console_client_router
 from app.console.errors import install_console_errors
@@ -74,6 +75,7 @@ ROUTERS = (
     console_router,
     console_client_router,
     console_admin_router,
+    console_account_router,
 )
 
 

@@ -61,7 +61,7 @@ class ConsoleUser:
     csrf: str
 
 
-def _csrf_for(ctx: AppContext, value: str) -> str:
+def csrf_for(ctx: AppContext, value: str) -> str:
     return keyed_hash(ctx.keyring.hmac_key, "console-csrf", value).hex()
 
 
@@ -163,7 +163,7 @@ def current_user(request: Request, ctx: CtxDep, session: SessionDep) -> ConsoleU
     if actor is None or cookie is None:
         raise SignInNeeded("Sign in to continue.")
     request.state.actor = actor
-    user = ConsoleUser(load_staff(session, actor, STAFF_ROLES), _csrf_for(ctx, cookie))
+    user = ConsoleUser(load_staff(session, actor, STAFF_ROLES), csrf_for(ctx, cookie))
     request.state.console_user = user
     return user
 
@@ -178,9 +178,13 @@ def posted_user(
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> ConsoleUser:
     """The signed-in user of a form post that came from this site with this session's token."""
-    if not constant_time_equal(csrf.encode(), user.csrf.encode()):
-        raise CrossSiteRefused("The form had expired. Please reload the page and try again.")
+    check_csrf(csrf, user.csrf)
     return user
+
+
+def check_csrf(presented: str, expected: str) -> None:
+    if not constant_time_equal(presented.encode(), expected.encode()):
+        raise CrossSiteRefused("The form had expired. Please reload the page and try again.")
 
 
 ConsoleUserDep = Annotated[ConsoleUser, Depends(current_user)]

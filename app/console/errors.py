@@ -28,10 +28,6 @@ ACCESS_ENDED_TEXT = [
     "Nothing more of their diary can be read here.",
     "If they want you to keep helping, they can give you access again with a new link code.",
 ]
-TOTP_TEXT = [
-    "Staff accounts must use two-factor authentication before they can see anything here.",
-    "Turn it on in the Chronicle app (Settings, Two-factor authentication), then sign in again.",
-]
 
 
 def _console(request: Request) -> bool:
@@ -49,7 +45,7 @@ def error_page(request: Request, exc: AppError) -> Response:
         response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
         return response
     if isinstance(exc, TotpRequired):
-        return pages.message("Turn on two-factor authentication", TOTP_TEXT, 403)
+        return RedirectResponse("/console/two-factor", status_code=303)
     if exc.detail == CLIENT_NOT_FOUND:
         link = ("/console/clients", "Back to your clients")
         return pages.message(

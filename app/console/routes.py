@@ -33,7 +33,7 @@ def _secure(request: Request, ctx: AppContext) -> bool:
     return ctx.settings.https_only or request.url.scheme == "https"
 
 
-def _set_cookie(
+def set_console_cookie(
     response: Response, request: Request, ctx: AppContext, name: str, value: str
 ) -> None:
     response.set_cookie(
@@ -61,15 +61,16 @@ def _sign_in_page(
 ) -> Response:
     token = secrets.token_urlsafe(32)
     response = pages.page("sign_in.html", status, headers, csrf=token, error=error)
-    _set_cookie(response, request, ctx, auth.SIGN_IN_COOKIE, token)
+    set_console_cookie(response, request, ctx, auth.SIGN_IN_COOKIE, token)
     return response
 
 
 @router.get("/console/", name="console_home")
 def home(request: Request, ctx: CtxDep) -> Response:
-    if auth.console_actor(ctx, request.cookies.get(auth.COOKIE_NAME)) is None:
+    actor = auth.console_actor(ctx, request.cookies.get(auth.COOKIE_NAME))
+    if actor is None:
         return RedirectResponse("/console/sign-in", status_code=303)
-    return RedirectResponse("/console/clients", status_code=303)
+    return RedirectResponse(_landing(actor.role), status_code=303)
 
 
 @router.get("/console/sign-in")
@@ -115,7 +116,7 @@ def sign_in(
         return _sign_in_page(request, ctx, error=exc.detail, status=exc.status, headers=retry)
     session.commit()
     response = RedirectResponse("/console/", status_code=303)
-    _set_cookie(response, request, ctx, auth.COOKIE_NAME, value)
+    set_console_cookie(response, request, ctx, auth.COOKIE_NAME, value)
     response.delete_cookie(auth.SIGN_IN_COOKIE, path=auth.COOKIE_PATH)
     return response
 

@@ -291,6 +291,13 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("GET", C + "/evidence/{evidence_id}/content"): Check(public(303)),
     ("GET", C + "/draft"): Check(public(303)),
     ("POST", C + "/draft"): Check(public(303), "write", form={"csrf": "x"}),
+    ("GET", "/console/join"): Check(public(200)),
+    ("POST", "/console/join"): Check(public(403), "write", form={"code": "x"}),
+    ("GET", "/console/two-factor"): Check(public(303)),
+    ("POST", "/console/two-factor/start"): Check(public(303), "write", form={"csrf": "x"}),
+    ("POST", "/console/two-factor/confirm"): Check(public(303), "write", form={"csrf": "x"}),
+    ("GET", "/console/sessions"): Check(public(303)),
+    ("POST", "/console/sessions/{session_id}/end"): Check(public(303), "write", form={"csrf": "x"}),
     ("GET", "/console/organisation"): Check(public(303)),
     ("POST", "/console/organisation/invitations"): Check(public(303), "write", form={"csrf": "x"}),
     ("POST", "/console/organisation/members/{account_id}/remove"): Check(

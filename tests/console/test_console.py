@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -13,7 +14,7 @@ from app.models import AccessToken
 from tests.conftest import PASSWORD, User, new_user
 from tests.console.support import csrf_of, next_code, post_form, sign_in
 from tests.diary.support import full_incident_body
-from tests.sharing.support import World, grant, link_code, past, set_column
+from tests.sharing.support import World, grant, invite, link_code, past, set_column
 
 MARKER = "CONSOLE-MARKER-5d1e"
 
@@ -272,3 +273,56 @@ def test_an_org_admin_invites_sees_2fa_and_removes_a_member_whose_sessions_end(
 def test_a_caseworker_cannot_open_the_organisation_page(app: FastAPI, world: World) -> None:
     browser = _signed_in(app, world)
     assert browser.get("/console/organisation").status_code == 403
+
+
+def test_an_invited_caseworker_joins_turns_on_2fa_and_is_held_to_it(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    code = invite(client, world.org_admin, world.org["id"], "caseworker")
+    browser = TestClient(app, raise_server_exceptions=False)
+    fields = {"code": code, "display_name": "Robin Hale", "username": "robin", "password": PASSWORD}
+    joined = post_form(browser, "/console/join", "/console/join", **fields)
+    assert joined.status_code == 200, joined.text
+    found = re.search(r'id="username"><code>([^<]+)<', joined.text)
+    assert found is not None
+    again = post_form(browser, "/console/join", "/console/join", **fields)
+    assert again.status_code == 422  # the code worked once
+    form = browser.get("/console/sign-in")
+    body = {"username": found.group(1), "password": PASSWORD, "csrf": csrf_of(form.text)}
+    signed = browser.post("/console/sign-in", data=body, follow_redirects=True)
+    assert signed.url.path == "/console/two-factor"
+    # Without 2FA nothing of the console opens, only the enrolment.
+    held = browser.get("/console/clients", follow_redirects=False)
+    assert held.status_code == 303 and held.headers["location"] == "/console/two-factor"
+    started = post_form(browser, "/console/two-factor", "/console/two-factor/start")
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', started.text)
+    assert secret is not None
+    wrong = browser.post(
+        "/console/two-factor/confirm",
+        data={"csrf": csrf_of(started.text), "code": "000000"},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 422
+    started = post_form(browser, "/console/two-factor", "/console/two-factor/start")
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', started.text)
+    assert secret is not None
+    confirmed = browser.post(
+        "/console/two-factor/confirm",
+        data={"csrf": csrf_of(started.text), "code": pyotp.TOTP(secret.group(1)).now()},
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303
+    assert browser.get("/console/clients").status_code == 200
+
+
+def test_the_sessions_page_lists_and_ends_sessions(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    browser = _signed_in(app, world)
+    page = browser.get("/console/sessions")
+    assert page.status_code == 200 and "This browser" in page.text
+    api_session = world.caseworker.user.session_id
+    ended = post_form(browser, "/console/sessions", f"/console/sessions/{api_session}/end")
+    assert ended.status_code == 303
+    assert client.get("/v1/me", headers=world.caseworker.auth).status_code == 401
+    assert browser.get("/console/clients").status_code == 200

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
@@ -65,6 +67,53 @@ def _sign_in(page: Any, base: str, staff: Staff) -> None:
     page.wait_for_load_state()
 
 
+def _invited_caseworker(page: Any, base: str, world: World, axe: Path) -> pyotp.TOTP:
+    """The org admin invites in the console; the newcomer joins, turns on 2FA, signs in."""
+    _sign_in(page, base, world.org_admin)
+    assert page.locator("h1").inner_text() == "Safe Haven"
+    page.get_by_label("Invite a new member as").select_option("caseworker")
+    page.get_by_role("button", name="Make an invitation code").click()
+    page.wait_for_load_state()
+    code = page.locator("#invitation-code code").inner_text()
+    _check(page, axe, "01-organisation")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile("/console/sign-in$"))
+
+    page.goto(f"{base}/console/join")
+    page.get_by_label("Invitation code").fill(code)
+    page.get_by_label("Your name, as clients will see it").fill("Robin Hale")
+    page.get_by_label("Username you would like").fill("robin")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    _check(page, axe, "02-join")
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_load_state()
+    username = page.locator("#username code").inner_text()
+    assert username.startswith("robin")
+    _check(page, axe, "03-joined")
+
+    page.goto(f"{base}/console/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile("/console/two-factor$"))
+    _check(page, axe, "04-two-factor")
+    page.get_by_role("button", name="Show me the key").click()
+    page.wait_for_load_state()
+    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text())
+    page.get_by_label("Code from your authenticator app").fill(totp.now())
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+    page.wait_for_url(re.compile("/console/clients$"))
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile("/console/sign-in$"))
+    # Signing in again needs the code too now.
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Code from your authenticator app").fill(totp.at(time.time() + 30))
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile("/console/clients$"))
+    return totp
+
+
 def test_a_caseworker_works_with_a_client_until_consent_ends(
     live_server: LiveServer, client: TestClient, world: World, browser: Any, axe_script: Path
 ) -> None:
@@ -79,7 +128,7 @@ def test_a_caseworker_works_with_a_client_until_consent_ends(
     opened = page.goto(f"{base}/console/")
     assert opened is not None and page.url.endswith("/console/sign-in")
     _check(page, axe_script, "1-sign-in")
-    _sign_in(page, base, world.caseworker)
+    _invited_caseworker(page, base, world, axe_script)
     assert page.locator("h1").inner_text() == "Your clients"
     _check(page, axe_script, "2-clients-empty")
 
@@ -139,9 +188,11 @@ def test_a_caseworker_works_with_a_client_until_consent_ends(
     assert MARKER not in page.content()
     _check(page, axe_script, "7-access-ended")
 
+    page.goto(f"{base}/console/sessions")
+    assert page.get_by_role("table").filter(has_text="This browser").count() == 1
+    _check(page, axe_script, "9-sessions")
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state()
-    assert page.url.endswith("/console/sign-in")
+    page.wait_for_url(re.compile("/console/sign-in$"))
     context.close()
 
 
