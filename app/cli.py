@@ -12,6 +12,7 @@ import getpass
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,14 +96,20 @@ def keys_rotate_signing(_args: argparse.Namespace) -> int:
     return 0
 
 
+def new_admin(ctx: AppContext, username: str, password: str) -> tuple[uuid.UUID, str]:
+    """A service admin account: (its id, its handle). Admins are made here, never by the API."""
+    body = schemas.RegisterIn(username=username, password=password)
+    with ctx.sessionmaker.begin() as session:
+        registered = register(ctx, session, body, CLI_FACTS, role="admin")
+    return registered.account_id, registered.username
+
+
 def create_admin(args: argparse.Namespace) -> int:
     with _ctx() as ctx:
         password = args.password or getpass.getpass("Password for the admin account: ")
-        body = schemas.RegisterIn(username=args.username, password=password)
-        with ctx.sessionmaker.begin() as session:
-            registered = register(ctx, session, body, CLI_FACTS, role="admin")
+        account_id, handle = new_admin(ctx, args.username, password)
         # The handle is shown only here: the admin logs in with it, suffix included.
-        print(f"created admin {registered.account_id}; log in as {registered.username}")
+        print(f"created admin {account_id}; log in as {handle}")
         return 0
 
 

@@ -6,6 +6,11 @@ kinds of conduct, threats, violence, breaches after the order, a rise in the las
 evidence files and an S-DASH screening, then creates a share link and downloads the signed PDF
 and the evidence bundle. Everyone in it is invented.
 
+With a service admin (which `make demo` creates, as `python -m app.cli create-admin` does: admins
+are never made through the API) it also sets up a support service: an organisation, its admin
+and a caseworker (each with two-factor authentication), and the victim's consent (`assist`) for
+that caseworker, with a first note; the caseworker can then sign in to the console.
+
 Run: `make run` in one terminal, then `make demo` (or `python -m app.demo --url URL --out DIR`).
 """
 
@@ -23,6 +28,7 @@ from struct import pack
 from typing import Any
 
 import httpx
+import pyotp
 
 from app.chronology.model import IncidentFacts, Order, SubjectFacts
 
@@ -331,10 +337,82 @@ def load(url: str, out: Path) -> dict[str, str]:
     return paths
 
 
+def _with_totp(api: httpx.Client, handle: str) -> tuple[dict[str, str], str]:
+    """Log in (no second factor yet), turn on 2FA: (the bearer header, the TOTP secret)."""
+    token = _ok(api.post("/v1/auth/token", json={"username": handle, "password": PASSWORD}), 200)
+    auth = {"Authorization": f"Bearer {token['access_token']}"}
+    secret = _ok(api.post("/v1/me/totp", headers=auth), 200)["secret"]
+    code = pyotp.TOTP(secret).now()
+    _ok(api.post("/v1/me/totp/confirm", headers=auth, json={"code": code}), 204)
+    return auth, secret
+
+
+def _join(api: httpx.Client, inviter: dict[str, str], org_id: str, role: str, name: str) -> Any:
+    invitation = _ok(
+        api.post(f"/v1/organisations/{org_id}/invitations", headers=inviter, json={"role": role}),
+        201,
+    )
+    body = {"code": invitation["code"], "username": name.split()[0].lower(),
+            "password": PASSWORD, "display_name": name}  # fmt: skip
+    return _ok(api.post("/v1/invitations/accept", json=body), 201)["username"]
+
+
+def load_support_service(url: str, admin_handle: str, victim_handle: str) -> dict[str, str]:
+    """An organisation with an admin and a caseworker whom the demo victim consents to."""
+    with httpx.Client(base_url=url, timeout=60) as api:
+        admin, _ = _with_totp(api, admin_handle)
+        body = {"name": "Safe Haven Advocacy (demo)", "kind": "support_service"}
+        org = _ok(api.post("/v1/organisations", headers=admin, json=body), 201)
+        org_admin_handle = _join(api, admin, org["id"], "org_admin", "Priya Shah")
+        org_admin, org_admin_secret = _with_totp(api, org_admin_handle)
+        caseworker_handle = _join(api, org_admin, org["id"], "caseworker", "Sam Okafor")
+        caseworker, secret = _with_totp(api, caseworker_handle)
+        label = {"label": "Demo client"}
+        code = _ok(api.post("/v1/caseworker/link-codes", headers=caseworker, json=label), 201)[
+            "code"
+        ]
+        token = _ok(
+            api.post("/v1/auth/token", json={"username": victim_handle, "password": PASSWORD}), 200
+        )
+        victim = {"Authorization": f"Bearer {token['access_token']}"}
+        expires = (datetime.now(UTC) + timedelta(days=90)).isoformat()
+        grant = {"link_code": code, "scope": "assist", "expires_at": expires}
+        client = _ok(api.post("/v1/grants", headers=victim, json=grant), 201)
+        note = {"text": "First meeting: talked through the diary and a safety plan."}
+        _ok(api.post(f"/v1/clients/{client['id']}/notes", headers=caseworker, json=note), 201)
+    return {
+        "console_url": f"{url}/console/",
+        "caseworker": caseworker_handle,
+        "caseworker_totp_secret": secret,
+        "org_admin": org_admin_handle,
+        "org_admin_totp_secret": org_admin_secret,
+        "client_id": client["id"],
+    }
+
+
+def _demo_admin() -> str:
+    """A service admin in the server's own database, made as the CLI makes one."""
+    from app.cli import new_admin  # the server's settings: DATA_DIR, DATABASE_URL
+    from app.main import build_context
+    from app.settings import get_settings
+
+    ctx = build_context(get_settings())
+    try:
+        return new_admin(ctx, "demo-admin", PASSWORD)[1]
+    finally:
+        ctx.engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.demo", description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--out", type=Path, default=Path("demo-output"))
+    parser.add_argument(
+        "--no-console",
+        dest="console",
+        action="store_false",
+        help="skip the support service (it needs the server's DATA_DIR / DATABASE_URL here)",
+    )
     args = parser.parse_args(argv)
     try:
         paths = load(args.url, args.out)
@@ -344,6 +422,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Open the officer's view:  {paths['share_url']}")
     print(f"Signed PDF:               {paths['pdf']}")
     print(f"Evidence bundle:          {paths['bundle']}")
+    if args.console:
+        console = load_support_service(args.url, _demo_admin(), paths["username"])
+        print(f"Caseworker console:       {console['console_url']}")
+        print(f"  caseworker {console['caseworker']}, org admin {console['org_admin']}, "
+              f"password {PASSWORD!r}")  # fmt: skip
+        print(f"  authenticator keys (add to an app, or `python -c \"import pyotp; "
+              f"print(pyotp.TOTP('KEY').now())\"`): caseworker "
+              f"{console['caseworker_totp_secret']}, org admin "
+              f"{console['org_admin_totp_secret']}")  # fmt: skip
     return 0
 
 

@@ -16,6 +16,11 @@ from app.accounts.routes import router as accounts_router
 from app.audit.routes import router as audit_router
 from app.blobs import open_blob_store
 from app.chronology.routes import router as chronology_router
+from app.console.account_routes import router as console_account_router
+from app.console.admin_routes import router as console_admin_router
+from app.console.client_routes import router as console_client_router
+from app.console.errors import install_console_errors
+from app.console.routes import router as console_router
 from app.context import AppContext
 from app.crypto.keyring import load_keyring
 from app.crypto.signing import signing_keys_for
@@ -68,6 +73,10 @@ ROUTERS = (
     shares_router,
     viewer_router,
     audit_router,
+    console_router,
+    console_client_router,
+    console_admin_router,
+    console_account_router,
 )
 
 
@@ -85,7 +94,7 @@ def body_limit_for(path: str, settings: Settings) -> int | None:
 
 
 # Routes that speak something other than JSON (file bodies, HTML, downloads, metrics).
-_NON_JSON_PREFIXES = ("/v1/uploads", "/s/", "/metrics")
+_NON_JSON_PREFIXES = ("/v1/uploads", "/s/", "/metrics", "/console/")
 _NON_JSON_SUFFIXES = ("/content", "/download")
 _NON_JSON_PATHS = ("/v1/evidence", "/v1/me/export")  # a multipart upload; a zip download
 
@@ -154,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_batch=settings.group_commit_max_batch,
     )
     install_error_handlers(app)
+    install_console_errors(app)
     for router in ROUTERS:
         app.include_router(router)
     app.state.route_methods = [

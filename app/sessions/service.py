@@ -69,6 +69,18 @@ def _trusted_device(
 def login(
     ctx: AppContext, session: Session, body: schemas.TokenIn, facts: ClientFacts
 ) -> schemas.TokenOut:
+    account, trusted = authenticate(ctx, session, body, facts)
+    return _open_session(ctx, session, account, facts, trusted)
+
+
+def authenticate(
+    ctx: AppContext, session: Session, body: schemas.TokenIn, facts: ClientFacts
+) -> tuple[Account, bool]:
+    """The account a login proves (and whether it came from a trusted device), or the error.
+
+    Shared by the API's token login and the caseworker console's sign-in, so both get the
+    same back-off, the same lock-out proof and the same answer for every kind of failure.
+    """
     # Everything up to the password check reads in a separate, lock-free transaction: on
     # SQLite the request's own transaction holds the database write lock, and holding it for
     # the length of an argon2 hash would stall every other writer.
@@ -103,7 +115,7 @@ def login(
         ratelimit.reset(session, limits[:1])
     if new_hash and account.password_hash == stored_hash:
         account.password_hash = new_hash  # parameters were raised since this hash was made
-    return _open_session(ctx, session, account, facts, trusted)
+    return account, trusted
 
 
 def _second_factor(
@@ -176,34 +188,8 @@ def _open_session(
     facts: ClientFacts,
     trusted_device: bool,
 ) -> schemas.TokenOut:
-    now = utcnow()
     settings = ctx.settings
-    key = load_data_key(session, ctx.keyring, account.id)
-    device_hmac = keyed_hash(ctx.keyring.hmac_key, "device", facts.user_agent)
-    known = session.scalar(
-        select(AuthSession.id)
-        .where(AuthSession.account_id == account.id, AuthSession.device_hmac == device_hmac)
-        .limit(1)
-    )
-    auth = AuthSession(
-        id=uuid.uuid4(),
-        account_id=account.id,
-        device_hmac=device_hmac,
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(seconds=settings.refresh_absolute_ttl_seconds),
-    )
-    auth.device_enc = encrypt_field(
-        key, facts.user_agent, table="auth_sessions", column="device", row_id=auth.id
-    )
-    auth.address_enc = encrypt_field(
-        key, facts.address, table="auth_sessions", column="address", row_id=auth.id
-    )
-    session.add(auth)
-    session.flush()
-    record_event(session, key, "login", facts, session_id=auth.id)
-    if known is None:
-        record_event(session, key, "new_device", facts, session_id=auth.id)
+    auth = open_auth_session(ctx, session, account, facts)
     device_token = None
     if not trusted_device:
         device_token = new_token(DEVICE_PREFIX)
@@ -220,6 +206,45 @@ def _open_session(
         session_id=auth.id,
         device_token=device_token,
     )
+
+
+def open_auth_session(
+    ctx: AppContext,
+    session: Session,
+    account: Account,
+    facts: ClientFacts,
+    lifetime: timedelta | None = None,
+) -> AuthSession:
+    """A new signed-in session (listed in GET /v1/sessions), its login and device events."""
+    now = utcnow()
+    lifetime = lifetime or timedelta(seconds=ctx.settings.refresh_absolute_ttl_seconds)
+    key = load_data_key(session, ctx.keyring, account.id)
+    device_hmac = keyed_hash(ctx.keyring.hmac_key, "device", facts.user_agent)
+    known = session.scalar(
+        select(AuthSession.id)
+        .where(AuthSession.account_id == account.id, AuthSession.device_hmac == device_hmac)
+        .limit(1)
+    )
+    auth = AuthSession(
+        id=uuid.uuid4(),
+        account_id=account.id,
+        device_hmac=device_hmac,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + lifetime,
+    )
+    auth.device_enc = encrypt_field(
+        key, facts.user_agent, table="auth_sessions", column="device", row_id=auth.id
+    )
+    auth.address_enc = encrypt_field(
+        key, facts.address, table="auth_sessions", column="address", row_id=auth.id
+    )
+    session.add(auth)
+    session.flush()
+    record_event(session, key, "login", facts, session_id=auth.id)
+    if known is None:
+        record_event(session, key, "new_device", facts, session_id=auth.id)
+    return auth
 
 
 def _issue_pair(ctx: AppContext, session: Session, session_id: uuid.UUID) -> tuple[str, str]:

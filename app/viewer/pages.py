@@ -26,9 +26,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from app.chronology.presentation import Presentation, build_presentation
+from app.chronology.schemas import Summary
 from app.chronology.text import time_text
 from app.errors import problem
 from app.exports.model import ChainHead
+from app.risk.schemas import RiskScreening
 from app.sharing import drafts
 from app.sharing.share_schemas import Recipient, ShareScope
 from app.viewer.charts import svg
@@ -177,6 +179,16 @@ class ViewerFrame:
     chain_head: ChainHead
     base_path: str
     exhibit_files: Mapping[str, str]  # exhibit number -> the file name it downloads as
+
+
+def chronology_context(
+    summary: Summary, screening: RiskScreening | None, marks: drafts.Marks
+) -> dict[str, Any]:
+    """What templates/chronology.html draws for another surface (the caseworker console): the
+    same presentation model and chart drawings the share viewer renders, without its frame."""
+    labels = {i: drafts.drafted_label(m) for i, m in marks.items()}
+    model = build_presentation(summary, screening=screening, marks=labels)
+    return {"model": model, "charts": [svg(chart) for chart in model.charts]}
 
 
 def render_viewer(model: Presentation, frame: ViewerFrame) -> str:

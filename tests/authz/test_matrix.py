@@ -23,11 +23,12 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.main import create_app
+from app.main import ROUTERS, create_app
 from app.settings import Settings
 from tests.authz.world import (
     ACCOUNTS,
@@ -146,6 +147,7 @@ ANY_MATCH = {"If-Match": "*"}
 TUS = {"Tus-Resumable": "1.0.0"}
 TUS_PATCH = {**TUS, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
 P = "/v1/clients/{client_id}"
+C = "/console/clients/{client_id}"
 
 MATRIX: dict[tuple[str, str], Check] = {
     # Operations and public references
@@ -274,6 +276,33 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("GET", "/s/{token}/chronology.pdf"): Check(viewer(200)),
     ("GET", "/s/{token}/bundle.zip"): Check(viewer(200)),
     ("GET", "/s/{token}/exhibits/{number}"): Check(viewer(200)),
+    # The caseworker console: only its own session cookie opens it (tests/console signs each
+    # kind of staff in); a bearer token, a share link or nothing is sent to sign in (303), and
+    # a form posted without the console's CSRF token is refused (403).
+    ("GET", "/console/"): Check(public(303)),
+    ("GET", "/console/sign-in"): Check(public(200)),
+    ("POST", "/console/sign-in"): Check(public(403), "write", form={"username": "x"}),
+    ("POST", "/console/sign-out"): Check(public(303), "write", form={"csrf": "x"}),
+    ("GET", "/console/clients"): Check(public(303)),
+    ("POST", "/console/clients/link-codes"): Check(public(303), "write", form={"csrf": "x"}),
+    ("GET", C): Check(public(303)),
+    ("POST", C + "/notes"): Check(public(303), "write", form={"csrf": "x", "text": "n"}),
+    ("GET", C + "/evidence"): Check(public(303)),
+    ("GET", C + "/evidence/{evidence_id}/content"): Check(public(303)),
+    ("GET", C + "/draft"): Check(public(303)),
+    ("POST", C + "/draft"): Check(public(303), "write", form={"csrf": "x"}),
+    ("GET", "/console/join"): Check(public(200)),
+    ("POST", "/console/join"): Check(public(403), "write", form={"code": "x"}),
+    ("GET", "/console/two-factor"): Check(public(303)),
+    ("POST", "/console/two-factor/start"): Check(public(303), "write", form={"csrf": "x"}),
+    ("POST", "/console/two-factor/confirm"): Check(public(303), "write", form={"csrf": "x"}),
+    ("GET", "/console/sessions"): Check(public(303)),
+    ("POST", "/console/sessions/{session_id}/end"): Check(public(303), "write", form={"csrf": "x"}),
+    ("GET", "/console/organisation"): Check(public(303)),
+    ("POST", "/console/organisation/invitations"): Check(public(303), "write", form={"csrf": "x"}),
+    ("POST", "/console/organisation/members/{account_id}/remove"): Check(
+        public(303), "write", form={"csrf": "x"}
+    ),
 }
 
 # Destructive checks run in this order, after every read and write.
@@ -297,6 +326,7 @@ def _fill(world: World, template: str, role: str) -> str:
         "client_id": world.client_ids.get(role, world.client_ids["cw_assist"]),
         "token": world.tokens.get(role, UNKNOWN_TOKEN),
         "number": "EX-001",
+        "account_id": str(uuid.UUID(int=1)),  # a console member id: unknown to everyone
     }
     return template.format(**values)
 
@@ -337,8 +367,17 @@ def _run(client: TestClient, world: World, routes: list[tuple[str, str]]) -> lis
 
 
 def _routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every route of the API (from its schema) and of the console (HTML, not in the schema)."""
     spec = app.openapi()
-    return {(m.upper(), path) for path, item in spec["paths"].items() for m in item}
+    served = {(m.upper(), path) for path, item in spec["paths"].items() for m in item}
+    console = [
+        route
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.path.startswith("/console/")
+    ]
+    served |= {(m, r.path) for r in console for m in r.methods if m != "HEAD"}
+    return served
 
 
 # --- A module-scoped database: the cast is built once --------------------------------------

@@ -1,0 +1,3 @@
+from tests.sharing.support import world
+
+__all__ = ["world"]
