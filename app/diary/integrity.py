@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from app.crypto.fields import DataKey, DecryptionError
 from app.diary import revisions as rev
-from app.diary.access import owned_by
 from app.diary.incidents import content as incident_content
 from app.diary.subjects import content as subject_content
 from app.integrity.canonical import GENESIS_HASH, CanonicalError, content_commitment
@@ -44,6 +43,7 @@ from app.models import (
     Subject,
     SubjectRevision,
 )
+from app.ownership import owned_by
 
 Revisions = dict[tuple[uuid.UUID, int], StoredRevision]
 Objects = dict[uuid.UUID, StoredObject]

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from app.crypto.fields import DataKey
 from app.db import utcnow
 from app.diary import revisions as rev
-from app.diary.access import load_owned
 from app.diary.incidents.content import from_tags, to_tags
 from app.evidence import sealing
 from app.evidence.errors import EvidenceDeleted, QuotaExceeded
@@ -29,6 +28,7 @@ from app.evidence.schemas import Capture, EvidenceOut, EvidencePage, EvidencePat
 from app.evidence.storage import FinishedBlob
 from app.integrity import chain
 from app.models import Evidence, EvidenceUpload, Incident, IncidentRevision
+from app.ownership import load_owned
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 
 

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.crypto.fields import DataKey
 from app.db import rowcount, utcnow, write_session
-from app.diary.access import load_owned
 from app.diary.incidents.content import from_tags, to_tags
 from app.errors import NotFound, TooManyRequests
 from app.evidence import sealing
@@ -36,6 +35,7 @@ from app.evidence.storage import WriterState
 from app.evidence.tus import UploadMetadata
 from app.integrity import chain
 from app.models import EvidenceUpload
+from app.ownership import load_owned
 from app.settings import Settings
 
 Factory = sessionmaker[Session]

@@ -26,11 +26,11 @@ from app.audit import record as audit
 from app.crypto.fields import DataKey, decrypt_bytes, decrypt_field, encrypt_bytes, encrypt_field
 from app.db import utcnow
 from app.diary import revisions as rev
-from app.diary.access import load_owned
 from app.errors import AppError, Conflict, TooManyRequests
 from app.exports.schemas import ExportIn, ExportOptions, ExportOut, ExportPage, PreparedBy
 from app.integrity import chain
 from app.models import ExportJob
+from app.ownership import load_owned
 from app.security.client import ClientFacts
 from app.sharing.paging import newest_first, split_page
 

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from app.crypto.fields import DataKey
 from app.diary import revisions as rev
-from app.diary.access import owned_by
 from app.diary.incidents import content as incident_content
 from app.diary.subjects import content as subject_content
 from app.integrity.canonical import LinkFields
 from app.models import ChainEvent, Incident, IncidentRevision, Subject, SubjectRevision
+from app.ownership import owned_by
 
 Document = Callable[[Mapping[str, Any]], dict[str, Any]]
 

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from app.crypto.fields import DataKey
 from app.db import utcnow
 from app.diary import revisions as rev
-from app.diary.access import get_incident, owned_by
 from app.diary.filters import IncidentFilters, filter_conditions
 from app.diary.incidents import content
 from app.diary.incidents.schemas import (
@@ -40,6 +39,7 @@ from app.evidence.links import require_evidence
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
 from app.models import Incident, IncidentRevision
+from app.ownership import get_incident, owned_by
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 
 FIELD_NAMES = tuple(IncidentFields.model_fields)

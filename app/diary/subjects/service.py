@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from app.crypto.fields import DataKey
 from app.db import utcnow
 from app.diary import revisions as rev
-from app.diary.access import get_subject, owned_by
 from app.diary.subjects import content
 from app.diary.subjects.schemas import (
     SubjectCreate,
@@ -35,6 +34,7 @@ from app.errors import NotFound, Unprocessable
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
 from app.models import Subject, SubjectRevision
+from app.ownership import get_subject, owned_by
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 
 FIELD_NAMES = tuple(SubjectFields.model_fields)
