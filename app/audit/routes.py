@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.accounts.keys import actor_key
 from app.audit import schemas, service
 from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
+from app.security.keys import actor_key
 from app.sharing.deps import VictimActor
 
 router = APIRouter(tags=["audit"])

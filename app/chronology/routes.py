@@ -15,7 +15,6 @@ from app.chronology.schemas import Summary
 from app.chronology.summary import build_summary
 from app.crypto.fields import DataKey
 from app.db import SessionDep, utcnow
-from app.diary.deps import KeyDep
 from app.diary.facts import load_facts
 from app.diary.filters import IncidentFilters, IncidentFiltersDep
 from app.errors import problem_responses
@@ -23,6 +22,7 @@ from app.models import Account
 from app.risk import service as risk_service
 from app.risk.schemas import RiskScreening
 from app.security.actor import CurrentActor
+from app.security.keys import KeyDep
 
 router = APIRouter(tags=["chronology"])
 

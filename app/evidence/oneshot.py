@@ -23,7 +23,7 @@ from app.blobs import BlobStoreError
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.db import write_session
-from app.diary.revisions import id_in_use
+from app.errors import id_in_use
 from app.evidence import media, sealing, service, storage
 from app.evidence.body import BodyIncomplete
 from app.evidence.completion import inspect_head

@@ -16,14 +16,15 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.context import CtxDep
 from app.db import SessionDep, write_session
-from app.diary.deps import IfMatch, KeyDep
 from app.errors import problem_responses
+from app.etags import IfMatch
 from app.evidence import completion, download, oneshot, service, uploads
 from app.evidence.errors import UnsupportedMedia, store_failures
 from app.evidence.multipart import boundary_of
 from app.evidence.schemas import EvidenceOut, EvidencePage, EvidencePatch, UploadList
 from app.evidence.transfer import receive_body, transfer_slot
 from app.pagination import Cursor, Limit
+from app.security.keys import KeyDep
 
 log = logging.getLogger("app.evidence")
 router = APIRouter(tags=["evidence"])

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.crypto.fields import DataKey
 from app.db import utcnow
-from app.diary import revisions as rev
 from app.diary.incidents.content import from_tags, to_tags
+from app.etags import require_match
 from app.evidence import sealing
 from app.evidence.errors import EvidenceDeleted, QuotaExceeded
 from app.evidence.links import require_incidents
@@ -222,7 +222,7 @@ def update(
     """Replace the caption and/or incident links; 412 unless If-Match names this version."""
     row = get_live(session, key.account_id, evidence_id, lock=True)
     current = evidence_out(key, row)
-    rev.require_match(if_match, current.etag, lambda: current)
+    require_match(if_match, current.etag, lambda: current)
     assert row.details_enc is not None
     details = sealing.open_details(key, sealing.TABLE, row.id, row.details_enc)
     caption = details.caption if patch.caption is None else patch.caption
@@ -254,7 +254,7 @@ def delete(
     row = find(session, key.account_id, evidence_id, lock=True)
     if row.deleted_at is not None:
         return row.blob_key
-    rev.require_match(if_match, etag(row), lambda: evidence_out(key, row))
+    require_match(if_match, etag(row), lambda: evidence_out(key, row))
     now = utcnow()
     event = chain.append_event(
         session,

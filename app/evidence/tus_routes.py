@@ -25,12 +25,12 @@ from fastapi.routing import APIRoute
 from app.context import CtxDep
 from app.crypto.fields import DataKey
 from app.db import SessionDep
-from app.diary.deps import KeyDep
 from app.errors import PROBLEM_CONTENT_TYPE
 from app.evidence import completion, hashing, media, sealing, storage, tus, uploads
 from app.evidence.body import BodyChecks
 from app.evidence.errors import FileTooLarge, UnsupportedMedia, UploadBusy, store_failures
 from app.evidence.transfer import Body, in_transfer_thread, transfer_slot
+from app.security.keys import KeyDep
 
 OFFSET_STREAM = "application/offset+octet-stream"
 # A PATCH longer than this saves its progress every so many bytes (see `_receive`).

@@ -23,7 +23,6 @@ from typing import IO
 
 from sqlalchemy.orm import Session
 
-from app.accounts.keys import load_data_key
 from app.chronology.routes import summarise
 from app.context import AppContext
 from app.crypto.fields import DataKey
@@ -39,6 +38,7 @@ from app.exports.pdf import export_pdf
 from app.exports.schemas import ExportOptions
 from app.exports.streaming import written_chunks
 from app.models import ExportJob
+from app.security.keys import load_data_key
 from app.sharing.chain_export import chain_document
 
 DEFAULT_IDENTIFICATION = "diary export"

@@ -20,7 +20,6 @@ from app.blobs import BlobNotFound, BlobStoreError
 from app.context import AppContext, CtxDep
 from app.crypto.stream import StreamCorrupted, plaintext_size
 from app.db import RecordsReads, SessionDep
-from app.diary.deps import KeyDep
 from app.errors import ServiceUnavailable, problem_responses
 from app.evidence import storage
 from app.evidence.completion import remove_blob
@@ -31,6 +30,7 @@ from app.exports.schemas import ExportIn, ExportOut, ExportPage
 from app.pagination import Cursor, Limit
 from app.security.actor import CurrentActor
 from app.security.client import client_facts
+from app.security.keys import KeyDep
 
 router = APIRouter(tags=["exports"])
 log = logging.getLogger("app.exports")

@@ -30,7 +30,6 @@ from fastapi import Depends
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.keys import load_data_key
 from app.audit.record import AuditActor, record_audit
 from app.context import AppContext, CtxDep
 from app.crypto.fields import DataKey
@@ -38,6 +37,7 @@ from app.db import SessionDep, utcnow
 from app.errors import Forbidden, NotFound
 from app.models import AuditEvent, ConsentGrant
 from app.security.client import ClientFacts
+from app.security.keys import load_data_key
 from app.sharing.deps import Caseworker, Staff
 from app.sharing.schemas import Scope
 from app.sharing.scopes import SCOPES

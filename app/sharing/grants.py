@@ -16,7 +16,6 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.accounts.keys import actor_key
 from app.audit import record as audit
 from app.context import AppContext
 from app.crypto.fields import encrypt_field
@@ -25,6 +24,7 @@ from app.errors import Conflict, NotFound, Unprocessable
 from app.models import ConsentGrant, LinkCode, Organisation, OrganisationMember
 from app.security.actor import Actor
 from app.security.client import ClientFacts
+from app.security.keys import actor_key
 from app.sharing import schemas
 from app.sharing.codes import link_code_hash, new_link_code
 from app.sharing.deps import Staff

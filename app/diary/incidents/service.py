@@ -34,7 +34,8 @@ from app.diary.incidents.schemas import (
     IncidentRevisionPage,
 )
 from app.diary.subjects.service import require_subjects
-from app.errors import NotFound
+from app.errors import NotFound, id_in_use
+from app.etags import make_etag, require_match
 from app.evidence.links import require_evidence
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
@@ -61,7 +62,7 @@ def incident_out(
         **values,
         id=incident_id,
         revision=row.revision,
-        etag=rev.make_etag(row.revision, row.id),
+        etag=make_etag(row.revision, row.id),
         recorded_at=first_recorded_at,
         updated_at=row.recorded_at,
     )
@@ -148,7 +149,7 @@ def create_incident(
     try:
         session.flush()
     except IntegrityError as exc:  # the same id, created at this moment in another account
-        raise rev.id_in_use() from exc
+        raise id_in_use() from exc
     return incident_out(incident.id, incident.recorded_at, row, _values(body)), True
 
 
@@ -160,13 +161,13 @@ def _replay(
     session: Session, key: DataKey, existing: Incident, body: IncidentCreate
 ) -> IncidentOut:
     if existing.account_id != key.account_id:
-        raise rev.id_in_use()
+        raise id_in_use()
     first = _revision(session, existing, 1)
     if first.content_enc is None:
         raise rev.Withdrawn("This incident was withdrawn.")
     stored = content.document(content.row_columns(first), _open(key, first).body)
     if stored != content.fields_document(body):
-        raise rev.id_in_use()
+        raise id_in_use()
     return get_view(session, key, existing.id)
 
 
@@ -201,7 +202,7 @@ def amend_incident(
     sealed = _open(key, current_row).body
     current_values = content.read_fields(current_row, sealed)
     current = incident_out(incident.id, incident.recorded_at, current_row, current_values)
-    rev.require_match(if_match, current.etag, lambda: current)
+    require_match(if_match, current.etag, lambda: current)
     fields = _validated(current_values | patch.model_dump(exclude_unset=True))
     previous = content.document(content.row_columns(current_row), sealed)
     if content.fields_document(fields) == previous:
@@ -229,9 +230,9 @@ def withdraw_incident(
     if incident.withdrawn_at is not None:
         return
     current_row = _revision(session, incident, incident.current_revision)
-    rev.require_match(
+    require_match(
         if_match,
-        rev.make_etag(current_row.revision, current_row.id),
+        make_etag(current_row.revision, current_row.id),
         lambda: view(key, incident, current_row),
     )
     now, row_id, salt = utcnow(), uuid.uuid4(), rev.new_salt()

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Body, Response, status
 
 from app.db import SessionDep
-from app.diary.deps import IfMatch, KeyDep
 from app.diary.schemas import WithdrawIn
 from app.diary.subjects import service
 from app.diary.subjects.schemas import (
@@ -19,7 +18,9 @@ from app.diary.subjects.schemas import (
     SubjectRevisionPage,
 )
 from app.errors import problem_responses
+from app.etags import IfMatch
 from app.pagination import Cursor, Limit
+from app.security.keys import KeyDep
 
 router = APIRouter(tags=["subjects"])
 
