@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from app.crypto.fields import DataKey
-from app.diary.incidents.content import from_tags
+from app.db import from_tags
 from app.evidence import download, service
 from app.evidence.schemas import EvidenceOut
 from app.exports.model import Exhibit

@@ -17,8 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.crypto.fields import DataKey
-from app.db import utcnow
-from app.diary.incidents.content import from_tags, to_tags
+from app.db import from_tags, to_tags, utcnow
 from app.etags import require_match
 from app.evidence import sealing
 from app.evidence.errors import EvidenceDeleted, QuotaExceeded

@@ -23,8 +23,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.crypto.fields import DataKey
-from app.db import rowcount, utcnow, write_session
-from app.diary.incidents.content import from_tags, to_tags
+from app.db import from_tags, rowcount, to_tags, utcnow, write_session
 from app.errors import NotFound, TooManyRequests
 from app.evidence import sealing
 from app.evidence.errors import OffsetMismatch, UploadBusy, UploadExpired

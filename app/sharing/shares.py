@@ -27,8 +27,7 @@ from sqlalchemy.orm import Session
 from app.audit import record as audit
 from app.context import AppContext
 from app.crypto.fields import DataKey, decrypt_field, encrypt_field
-from app.db import rowcount, utcnow
-from app.diary.incidents.content import from_tags, to_tags
+from app.db import from_tags, rowcount, to_tags, utcnow
 from app.errors import NotFound, Unprocessable
 from app.models import AuditEvent, ShareLink, Subject
 from app.security.actor import Actor
