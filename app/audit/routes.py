@@ -12,7 +12,7 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.security.keys import actor_key
-from app.sharing.deps import VictimActor
+from app.security.roles import VictimActor
 
 router = APIRouter(tags=["audit"])
 

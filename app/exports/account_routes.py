@@ -18,7 +18,7 @@ from app.errors import problem_responses
 from app.exports.account import account_zip, documents
 from app.security.client import client_facts
 from app.security.keys import actor_key
-from app.sharing.deps import VictimActor
+from app.security.roles import VictimActor
 
 router = APIRouter(tags=["accounts"])
 

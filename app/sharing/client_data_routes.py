@@ -24,9 +24,9 @@ from app.evidence.schemas import EvidenceOut, EvidencePage
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
 from app.security.keys import actor_key
+from app.security.roles import VictimActor
 from app.sharing import client_data, drafts
 from app.sharing.access import AssistClient, DiaryClient, SummaryClient
-from app.sharing.deps import VictimActor
 from app.sharing.share_schemas import ClientIncidentOut, ClientIncidentPage, DraftPage
 
 router = APIRouter(tags=["clients"], dependencies=[RecordsReads])

@@ -25,9 +25,9 @@ from app.models import ConsentGrant, LinkCode, Organisation, OrganisationMember
 from app.security.actor import Actor
 from app.security.client import ClientFacts
 from app.security.keys import actor_key
+from app.security.roles import Staff
 from app.sharing import schemas
 from app.sharing.codes import link_code_hash, new_link_code
-from app.sharing.deps import Staff
 from app.sharing.paging import newest_first, split_page
 
 LINK_CODE_TTL = timedelta(hours=24)

@@ -22,9 +22,9 @@ from app.db import rowcount, utcnow
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.models import Invitation, Organisation, OrganisationMember
 from app.security.client import ClientFacts
+from app.security.roles import Staff
 from app.sharing import schemas
 from app.sharing.codes import invitation_hash, new_invitation_code
-from app.sharing.deps import Staff
 from app.sharing.paging import newest_first, split_page
 
 ACCEPTED = (
