@@ -30,8 +30,8 @@ from app.exports.schemas import ExportIn, ExportOptions, ExportOut, ExportPage, 
 from app.integrity import chain
 from app.models import ExportJob
 from app.ownership import load_owned
+from app.pagination import newest_first, split_page
 from app.security.client import ClientFacts
-from app.sharing.paging import newest_first, split_page
 
 TABLE = "exports"
 EXPORT_NOT_FOUND = "No such export."

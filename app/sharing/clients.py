@@ -23,12 +23,12 @@ from app.db import utcnow
 from app.integrity.canonical import content_commitment
 from app.integrity.chain import NOTE_CREATED, append_event
 from app.models import CaseworkerNote, ConsentGrant, LinkCode
+from app.pagination import newest_first, split_page
 from app.security.client import ClientFacts
 from app.security.keys import actor_key
 from app.security.roles import Staff
 from app.sharing import schemas
 from app.sharing.access import ClientAccess
-from app.sharing.paging import newest_first, split_page
 
 _NOTES = "caseworker_notes"
 SALT_BYTES = 32
