@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from app.blobs.encrypted import FinishedBlob
 from app.crypto.fields import DataKey
 from app.db import from_tags, to_tags, utcnow
 from app.etags import require_match
@@ -24,7 +25,6 @@ from app.evidence.errors import EvidenceDeleted, QuotaExceeded
 from app.evidence.links import require_incidents
 from app.evidence.media import CaptureMetadata, MediaType
 from app.evidence.schemas import Capture, EvidenceOut, EvidencePage, EvidencePatch
-from app.evidence.storage import FinishedBlob
 from app.integrity import chain
 from app.models import Evidence, EvidenceUpload, Incident, IncidentRevision
 from app.ownership import load_owned

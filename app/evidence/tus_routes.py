@@ -22,11 +22,12 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
+from app.blobs import encrypted
 from app.context import CtxDep
 from app.crypto.fields import DataKey
 from app.db import SessionDep
 from app.errors import PROBLEM_CONTENT_TYPE
-from app.evidence import completion, hashing, media, sealing, storage, tus, uploads
+from app.evidence import completion, hashing, media, sealing, tus, uploads
 from app.evidence.body import BodyChecks
 from app.evidence.errors import FileTooLarge, UnsupportedMedia, UploadBusy, store_failures
 from app.evidence.transfer import Body, in_transfer_thread, transfer_slot
@@ -265,7 +266,7 @@ async def _claim(ctx: CtxDep, key: DataKey, upload_id: uuid.UUID, offset: int) -
 
 
 async def _complete(
-    ctx: CtxDep, key: DataKey, held: uploads.Claim, state: storage.WriterState
+    ctx: CtxDep, key: DataKey, held: uploads.Claim, state: encrypted.WriterState
 ) -> None:
     try:
         with store_failures():
@@ -384,7 +385,7 @@ async def _receive(
     request: Request,
     checks: BodyChecks,
     running: Any | None,
-) -> tuple[storage.WriterState, Body]:
+) -> tuple[encrypted.WriterState, Body]:
     """Encrypt and store the body after the claimed offset; the new state, not yet saved.
 
     The body is read on the event loop (app.evidence.transfer); a transfer thread is taken
@@ -397,19 +398,19 @@ async def _receive(
     lease = ctx.settings.upload_lease_seconds
     check = checks.start()
 
-    def save(state: storage.WriterState) -> None:
+    def save(state: encrypted.WriterState) -> None:
         if not uploads.save(ctx.sessionmaker, held, state, keep_lease_seconds=lease):
             raise UploadBusy("This upload was taken over by another request.")
         hashing.remember(held.upload_id, state, running.copy() if running else None)
 
-    def start() -> storage.WriterState:
-        state = storage.start_upload(ctx.blobs, held.blob_key, file_key, aad)
+    def start() -> encrypted.WriterState:
+        state = encrypted.start_upload(ctx.blobs, held.blob_key, file_key, aad)
         save(state)  # at once, so a failed first request leaves nothing unknown
         return state
 
-    def write(state: storage.WriterState, batch: bytes) -> storage.WriterState:
+    def write(state: encrypted.WriterState, batch: bytes) -> encrypted.WriterState:
         check.hash(batch)
-        return storage.append(ctx.blobs, state, file_key, aad, (batch,), hash_update=hash_update)
+        return encrypted.append(ctx.blobs, state, file_key, aad, (batch,), hash_update=hash_update)
 
     state = held.state
     body = Body(request, ctx.settings)
