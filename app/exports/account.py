@@ -40,8 +40,8 @@ from app.diary.incidents import service as incidents
 from app.diary.subjects import service as subjects
 from app.evidence import download
 from app.evidence import service as evidence
+from app.evidence.exhibits import safe_file_name
 from app.exports import jobs
-from app.exports.model import safe_file_name
 from app.exports.streaming import written_chunks
 from app.models import Incident, Subject
 from app.ownership import owned

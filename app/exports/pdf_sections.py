@@ -22,8 +22,8 @@ from reportlab.platypus import (
 from app.chronology import present
 from app.chronology.schemas import OffenceIndicator, Summary
 from app.chronology.text import local_day
+from app.evidence.exhibits import Exhibit
 from app.exports.charts import frequency_chart, timeline_chart
-from app.exports.model import Exhibit
 from app.exports.pdf_kit import RISK_FILL, Printer, format_day, format_time, grid_style
 from app.risk.schemas import RiskScreening
 

@@ -18,7 +18,8 @@ from reportlab.platypus import Flowable, PageBreak, Paragraph, Table
 from app.chronology import present
 from app.chronology.schemas import Summary, TimelineEntry
 from app.chronology.text import time_text
-from app.exports.model import ChainHead, Exhibit
+from app.evidence.exhibits import Exhibit
+from app.exports.model import ChainHead
 from app.exports.pdf_kit import Printer, grid_style
 
 ROWS_PER_BLOCK = 25
