@@ -51,7 +51,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("accounts", ("app.accounts", "app.sessions", "app.audit", "app.ops")),
     ("evidence", ("app.evidence",)),
     ("diary", ("app.diary", "app.integrity.gather")),
-    ("screening", ("app.risk", "app.chronology.routes")),
+    ("screening", ("app.risk", "app.chronology.service", "app.chronology.routes")),
     ("sharing", ("app.sharing",)),
     ("exports", ("app.exports",)),
     # The share-link viewer: a product surface over sharing and exports (token and cookie, HTML).

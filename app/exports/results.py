@@ -24,7 +24,7 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from app.blobs import encrypted
-from app.chronology.routes import summarise
+from app.chronology.service import summarise
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.crypto.signing import SigningKeys

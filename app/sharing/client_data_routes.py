@@ -13,7 +13,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.chronology.routes import ChronologyOut
+from app.chronology.service import ChronologyOut
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep
 from app.diary.filters import IncidentFiltersDep
