@@ -12,7 +12,7 @@ before the response is sent (scope="function"), so every 2xx is durable; service
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -219,3 +219,17 @@ def utcnow() -> datetime:
 def rowcount(result: Any) -> int:
     """Rows matched by an UPDATE/DELETE (used for compare-and-set claims)."""
     return int(result.rowcount)
+
+
+# Tag columns: a set of codes or ids stored in one text column as `|a|b|`, so that "has this
+# one" is a plain `LIKE '%|code|%'` on both backends, with no join table. Incidents (codes,
+# subjects, evidence), evidence (incidents) and share links (subjects) store sets this way.
+def to_tags(values: Iterable[object]) -> str:
+    """`|a|b|` for a sorted set of codes or ids; the empty string for none."""
+    items = [str(value) for value in values]
+    return f"|{'|'.join(items)}|" if items else ""
+
+
+def from_tags(tags: str | None) -> list[str]:
+    """The values of a tag column, in stored order; none for NULL or the empty string."""
+    return tags.strip("|").split("|") if tags else []

@@ -66,6 +66,11 @@ class Conflict(AppError):
     status, type, title = 409, "conflict", "Conflict"
 
 
+def id_in_use() -> Conflict:
+    # The same answer whether the id is this account's (with other content) or another's.
+    return Conflict("This id is already in use; a repeated create must send the same content.")
+
+
 class PreconditionFailed(AppError):
     status, type, title = 412, "precondition-failed", "The resource has changed"
 

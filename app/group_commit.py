@@ -35,13 +35,13 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from app.accounts.keys import actor_key
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.db import write_session
 from app.errors import AppError, Unauthorized
 from app.integrity.chain import lock_chains
 from app.security.actor import Actor, actors_for_tokens
+from app.security.keys import actor_key
 
 T = TypeVar("T")
 Work = Callable[[Session, DataKey], Any]

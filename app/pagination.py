@@ -1,4 +1,8 @@
-"""Opaque cursors for keyset pagination: the sort key of the last item, base64url JSON."""
+"""Keyset pagination: opaque cursors and the newest-first page every list uses.
+
+A cursor is the sort key of the last item, as base64url JSON. `newest_first` and `split_page`
+page any query by (created_at, id) descending, the order of every sharing and export list.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,13 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, TypeVarTuple
 
 from fastapi import Query
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.errors import Unprocessable
 
@@ -60,3 +67,35 @@ def cursor_uuid(value: Any) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError as exc:
         raise bad_cursor() from exc
+
+
+Ts = TypeVarTuple("Ts")
+R = TypeVar("R")
+Position = tuple[datetime, uuid.UUID]
+
+
+def newest_first(
+    query: Select[*Ts],
+    created: InstrumentedAttribute[datetime],
+    ident: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    cursor: str | None,
+) -> Select[*Ts]:
+    """`query` ordered newest first, after `cursor`, one row more than a page (to see more)."""
+    query = query.order_by(created.desc(), ident.desc()).limit(limit + 1)
+    if cursor:
+        at, after = decode_cursor(cursor, 2)
+        query = query.where(
+            tuple_(created, ident) < tuple_(cursor_datetime(at), cursor_uuid(after))
+        )
+    return query
+
+
+def split_page(
+    rows: Sequence[R], limit: int, position: Callable[[R], Position]
+) -> tuple[Sequence[R], str | None]:
+    """The page's rows and the cursor to the next page (None on the last)."""
+    if len(rows) <= limit:
+        return rows, None
+    at, ident = position(rows[limit - 1])
+    return rows[:limit], encode_cursor(at.isoformat(), str(ident))

@@ -30,8 +30,9 @@ from app.chronology.model import IncidentFacts, Order, SubjectFacts
 from app.chronology.schemas import Summary
 from app.chronology.summary import build_summary
 from app.crypto.signing import SigningKeys
+from app.evidence.exhibits import Exhibit
 from app.exports.bundle import write_bundle
-from app.exports.model import ChainHead, Exhibit
+from app.exports.model import ChainHead
 from app.exports.pdf import export_pdf
 
 INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", "2000"))

@@ -133,11 +133,11 @@ async def drive_at_rate(
 
 def _seed(data: Path, database_url: str, account_id: uuid.UUID, count: int) -> float:
     """Write `count` incidents for one account through the service (same code as the API)."""
-    from app.accounts.keys import load_data_key
     from app.crypto.keyring import load_keyring
     from app.db import make_engine, make_sessionmaker, write_session
     from app.diary.incidents.schemas import IncidentCreate
     from app.diary.incidents.service import create_incident
+    from app.security.keys import load_data_key
 
     ring = load_keyring(data / "keyring.json", None, allow_generate=False)
     engine = make_engine(database_url)
@@ -156,11 +156,11 @@ def _seed(data: Path, database_url: str, account_id: uuid.UUID, count: int) -> f
 
 
 def _load_facts_seconds(data: Path, database_url: str, account_id: uuid.UUID) -> float:
-    from app.accounts.keys import load_data_key
     from app.crypto.keyring import load_keyring
     from app.db import make_engine, make_sessionmaker
     from app.diary.facts import load_facts
     from app.diary.filters import IncidentFilters
+    from app.security.keys import load_data_key
 
     ring = load_keyring(data / "keyring.json", None, allow_generate=False)
     engine = make_engine(database_url)

@@ -7,7 +7,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, EmailStr, Field
+
+from app.schemas import Input
 
 Role = Literal["victim", "caseworker", "org_admin", "admin"]
 # The jurisdictions whose law the course-of-conduct summary words (app.chronology.law).
@@ -38,10 +40,6 @@ Username = Annotated[str, Field(max_length=256), AfterValidator(_username)]
 ChosenName = Annotated[str, Field(max_length=256), AfterValidator(_chosen_name)]
 Password = Annotated[str, Field(min_length=1, max_length=4096)]
 TotpCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 class RegisterIn(Input):

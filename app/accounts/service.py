@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app.accounts import schemas
 from app.accounts.events import event_context, record_event
-from app.accounts.keys import actor_key, create_data_key, load_data_key
 from app.context import AppContext
 from app.crypto.fields import DataKey, decrypt_field, encrypt_field
 from app.db import rowcount, utcnow
@@ -23,6 +22,7 @@ from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_c
 from app.security import ratelimit, totp
 from app.security.actor import Actor
 from app.security.client import ClientFacts
+from app.security.keys import actor_key, create_data_key, load_data_key
 from app.security.passwords import password_problems
 from app.security.tokens import keyed_hash
 

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.accounts.keys import actor_key
 from app.audit import schemas, service
 from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
-from app.sharing.deps import VictimActor
+from app.security.keys import actor_key
+from app.security.roles import VictimActor
 
 router = APIRouter(tags=["audit"])
 

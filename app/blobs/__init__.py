@@ -1,4 +1,6 @@
-"""Evidence blob storage: a local folder by default, or any S3-compatible object store.
+"""Blob storage for evidence files and export results: a local folder or an S3-compatible store.
+
+What reaches a store is always ciphertext, written and read by app.blobs.encrypted.
 
 BLOB_STORE selects it: "local" (DATA_DIR/blobs), "file:///absolute/path", or
 "s3://bucket/prefix" (credentials and endpoint from the standard AWS environment).
@@ -25,6 +27,7 @@ __all__ = [
     "S3BlobStore",
     "UploadState",
     "open_blob_store",
+    "remove_blob",
     "remove_unreferenced",
 ]
 
@@ -45,6 +48,16 @@ def open_blob_store(url: str, *, data_dir: Path) -> BlobStore:
         f"BLOB_STORE {url!r} is not supported: use 'local', 'file:///absolute/path' "
         "or 's3://bucket/prefix'"
     )
+
+
+def remove_blob(store: BlobStore, blob_key: str) -> bool:
+    """Remove one blob; False (and a warning) if the store fails: the cleanup command retries."""
+    try:
+        store.delete(blob_key)
+    except BlobStoreError:
+        logging.getLogger("app.blobs").warning("blob removal deferred to the cleanup command")
+        return False
+    return True
 
 
 def remove_unreferenced(

@@ -1,6 +1,6 @@
 """The blob store: where evidence ciphertext lives, behind one small interface.
 
-Only ciphertext reaches a store; encryption happens before (see app.evidence.storage).
+Only ciphertext reaches a store; encryption happens before (see app.blobs.encrypted).
 
 Writes are resumable uploads that keep no state in the process: `start_upload` returns an
 UploadState, each `append` takes the last saved state and returns the next one, and the caller

@@ -1,66 +1,20 @@
 """GET /v1/chronology: the course-of-conduct summary of the caller's own diary.
 
-The analysis itself is pure (app.chronology.summary); this route only loads the diary's
-facts through the same filters as GET /v1/incidents and returns the result.
+The route parses the filters and serialises what app.chronology.service.summarise builds.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from pydantic import Field
-from sqlalchemy.orm import Session
 
-from app.chronology.model import WITHHELD_WITHOUT_WORDS, without_words
-from app.chronology.schemas import Summary
-from app.chronology.summary import build_summary
-from app.crypto.fields import DataKey
-from app.db import SessionDep, utcnow
-from app.diary.deps import KeyDep
-from app.diary.facts import load_facts
-from app.diary.filters import IncidentFilters, IncidentFiltersDep
+from app.chronology.service import ChronologyOut, summarise
+from app.db import SessionDep
+from app.diary.filters import IncidentFiltersDep
 from app.errors import problem_responses
-from app.models import Account
-from app.risk import service as risk_service
-from app.risk.schemas import RiskScreening
 from app.security.actor import CurrentActor
+from app.security.keys import KeyDep
 
 router = APIRouter(tags=["chronology"])
-
-
-class ChronologyOut(Summary):
-    """The course-of-conduct summary, with the account's S-DASH screenings."""
-
-    risk_screening: RiskScreening
-    withheld: list[str] = Field(
-        default_factory=list,
-        description="What the reader's consent scope leaves out (a caseworker with a `summary` "
-        'grant): each named field is empty or null here, and people are shown as "Person 1", '
-        '"Person 2". Empty for the diary\'s owner.',
-    )
-
-
-def summarise(
-    session: Session, key: DataKey, filters: IncidentFilters, *, words: bool = True
-) -> ChronologyOut:
-    """The summary for the account whose data key this is (used by sharing views too).
-
-    With `words=False` it is built from facts without the victim's own words
-    (app.chronology.model.without_words), so no part of it can quote them."""
-    account = session.get(Account, key.account_id)
-    jurisdiction = account.jurisdiction if account else "england_wales"
-    incidents, subjects = load_facts(session, key, key.account_id, filters)
-    if not words:
-        incidents, subjects = without_words(incidents, subjects)
-    summary = build_summary(incidents, subjects, generated_at=utcnow(), jurisdiction=jurisdiction)
-    screening = risk_service.screening(session, key, incidents, subjects)
-    withheld: list[str] = []
-    if not words:
-        screening = risk_service.without_free_text(screening)
-        withheld = list(WITHHELD_WITHOUT_WORDS)
-    # Both parts are validated models already: combine without validating 10,000 entries again.
-    return ChronologyOut.model_construct(
-        **dict(summary), risk_screening=screening, withheld=withheld
-    )
 
 
 @router.get(

@@ -4,7 +4,7 @@ two-factor authentication, and the list of signed-in sessions (each can be ended
 Accepting an invitation calls the API's own service (app.sharing.organisations); enrolment
 calls app.accounts.service.start_totp / confirm_totp. A session signed in with the password
 alone (2FA not on yet) reaches only the enrolment pages: every staff page needs 2FA
-(app.sharing.deps.load_staff).
+(app.security.roles.load_staff).
 """
 
 from __future__ import annotations

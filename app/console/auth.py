@@ -31,10 +31,10 @@ from app.errors import AppError, Forbidden
 from app.models import AccessToken, Account, AccountKey, AuthSession
 from app.security.actor import Actor
 from app.security.client import ClientFacts
+from app.security.roles import Staff, load_staff
 from app.security.tokens import constant_time_equal, keyed_hash, new_token, token_hash
 from app.sessions import schemas as session_schemas
 from app.sessions.service import authenticate, open_auth_session
-from app.sharing.deps import Staff, load_staff
 
 COOKIE_NAME = "chronicle_console"
 SIGN_IN_COOKIE = "chronicle_console_sign_in"  # the sign-in form's CSRF, before a session

@@ -18,8 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.console import pages
 from app.console.auth import COOKIE_NAME, COOKIE_PATH, SignInNeeded
 from app.errors import AppError
+from app.security.roles import TotpRequired
 from app.sharing.access import CLIENT_NOT_FOUND
-from app.sharing.deps import TotpRequired
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 ACCESS_ENDED = "Access to this client has ended"

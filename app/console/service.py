@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.errors import NotFound
 from app.models import Account, AuthSession, ConsentGrant, Incident, OrganisationMember
-from app.sharing.deps import Staff
+from app.security.roles import Staff
 
 
 def latest_entries(session: Session, staff: Staff) -> dict[uuid.UUID, datetime]:
@@ -64,7 +64,7 @@ def members(session: Session, staff: Staff) -> list[Member]:
 def remove_member(session: Session, staff: Staff, account_id: uuid.UUID) -> None:
     """Take a member out of the admin's organisation; every session of theirs ends now.
 
-    Their staff routes then answer 403 (app.sharing.deps: no membership), their console
+    Their staff routes then answer 403 (app.security.roles: no membership), their console
     pages send them to sign in, and their grants show nothing any more."""
     if account_id == staff.account_id:
         raise NotFound("No such member.")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.chronology.model import IncidentFacts, Order, SubjectFacts
 from app.crypto.fields import DataKey
+from app.db import from_tags
 from app.diary import revisions as rev
 from app.diary.filters import IncidentFilters
 from app.diary.incidents import content as incident_content
@@ -42,8 +43,8 @@ def _incident(
         occurred_at=row.occurred_at,
         precision=row.precision or "",
         recorded_at=recorded_at,
-        behaviours=tuple(incident_content.from_tags(row.behaviours)),
-        subject_ids=tuple(uuid.UUID(s) for s in incident_content.from_tags(row.subject_ids)),
+        behaviours=tuple(from_tags(row.behaviours)),
+        subject_ids=tuple(uuid.UUID(s) for s in from_tags(row.subject_ids)),
         ended_at=row.ended_at,
         recorded_contemporaneously=sealed["recorded_contemporaneously"],
         via_third_party=sealed["via_third_party"],
@@ -57,7 +58,7 @@ def _incident(
         witnesses=sealed["witnesses"],
         reported_to_police=bool(row.reported_to_police),
         police_references=tuple(police["references"]),
-        evidence_count=evidence.count(incident_id, incident_content.from_tags(row.evidence_ids)),
+        evidence_count=evidence.count(incident_id, from_tags(row.evidence_ids)),
     )
 
 
@@ -75,7 +76,7 @@ class _EvidenceLinks:
         )
         for evidence_id, incident_ids in rows:
             self.live.add(str(evidence_id))
-            for incident_id in incident_content.from_tags(incident_ids):
+            for incident_id in from_tags(incident_ids):
                 self.naming.setdefault(incident_id, set()).add(str(evidence_id))
 
     def count(self, incident_id: uuid.UUID, listed: list[str]) -> int:

@@ -17,9 +17,10 @@ from fastapi import Depends, Query
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.diary.types import BehaviourCode, IsoDatetime
+from app.diary.types import BehaviourCode
 from app.errors import Unprocessable
 from app.models import Incident, IncidentRevision
+from app.schemas import IsoDatetime
 
 
 @dataclass(frozen=True)

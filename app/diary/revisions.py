@@ -1,4 +1,4 @@
-"""What incidents and subjects share: sealed revision documents, etags, If-Match, errors.
+"""What incidents and subjects share: sealed revision documents and the withdrawn error.
 
 A revision's sealed document is one AES-256-GCM field (`content_enc`) bound to the revision
 row's id, holding JSON `{"salt": <hex>, "content": {...}}` for a created or amended revision or
@@ -11,14 +11,11 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from app.crypto.fields import DataKey, DecryptionError, decrypt_field, encrypt_field
-from app.errors import AppError, Conflict, PreconditionFailed, PreconditionRequired
+from app.errors import AppError
 from app.integrity.canonical import SALT_BYTES
 
 Form = Literal["content", "withdrawal"]
@@ -26,11 +23,6 @@ Form = Literal["content", "withdrawal"]
 
 class Withdrawn(AppError):
     status, type, title = 410, "withdrawn", "Withdrawn"
-
-
-def id_in_use() -> Conflict:
-    # The same answer whether the id is this account's (with other content) or another's.
-    return Conflict("This id is already in use; a repeated create must send the same content.")
 
 
 def new_salt() -> bytes:
@@ -65,24 +57,3 @@ def unseal(key: DataKey, *, table: str, revision_id: uuid.UUID, blob: bytes) -> 
 def withdrawal_document(reason: str | None) -> dict[str, Any]:
     """The canonical content a withdrawal commits to."""
     return {"reason": reason}
-
-
-def make_etag(revision: int, revision_id: uuid.UUID) -> str:
-    """A strong validator: the revision number and part of the revision's random id."""
-    return f'"{revision}-{revision_id.hex[:12]}"'
-
-
-def require_match(
-    if_match: str | None, current: str, current_body: Callable[[], BaseModel]
-) -> None:
-    """428 without If-Match; 412 with the current version when none of its tags is current."""
-    if if_match is None or not if_match.strip():
-        raise PreconditionRequired("Send If-Match with the ETag of the version you changed.")
-    tags = [tag.strip() for tag in if_match.split(",")]
-    if "*" in tags or current in tags or current.strip('"') in tags:
-        return
-    raise PreconditionFailed(
-        "Someone changed this since your version; merge with the current one and retry.",
-        headers={"ETag": current},
-        extra={"current": current_body().model_dump(mode="json"), "etag": current},
-    )

@@ -8,12 +8,12 @@ from fastapi import APIRouter
 
 from app.db import SessionDep
 from app.diary import sync
-from app.diary.deps import KeyDep
-from app.diary.integrity import verify_diary
 from app.diary.schemas import IntegrityReport, SyncPage
 from app.diary.taxonomy import taxonomy_document
 from app.errors import problem_responses
+from app.integrity.gather import verify_diary
 from app.pagination import Cursor, Limit
+from app.security.keys import KeyDep
 
 router = APIRouter(tags=["diary"])
 

@@ -7,10 +7,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.accounts.schemas import Input
 from app.diary.incidents.schemas import IncidentOut
 from app.diary.subjects.schemas import SubjectOut
-from app.diary.types import Text
+from app.schemas import Input, Text
 
 
 class WithdrawIn(Input):

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from app.crypto.fields import DataKey
 from app.diary import revisions as rev
-from app.diary.access import owned_by
 from app.diary.incidents import content as incident_content
 from app.diary.incidents.service import incident_out
 from app.diary.schemas import SyncChange, SyncPage
 from app.diary.subjects import content as subject_content
 from app.diary.subjects.service import subject_out
 from app.models import ChainEvent, Incident, IncidentRevision, Subject, SubjectRevision
+from app.ownership import owned_by
 from app.pagination import bad_cursor, decode_cursor, encode_cursor
 
 Key = tuple[uuid.UUID, int]

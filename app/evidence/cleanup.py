@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, or_, select
 
 from app.blobs import BlobStoreError, remove_unreferenced
+from app.blobs.encrypted import WriterState
 from app.context import AppContext
 from app.db import rowcount, utcnow, write_session
 from app.evidence import completion
-from app.evidence.storage import WriterState
 from app.models import Evidence, EvidenceUpload
 
 log = logging.getLogger("app.evidence")
@@ -101,7 +101,7 @@ def _deleted_evidence(ctx: AppContext) -> int:
         ).all()
     for evidence_id, blob_key in rows:
         if blob_key is not None:
-            completion.remove_blob(ctx, blob_key, evidence_id)
+            completion.remove_evidence_blob(ctx, blob_key, evidence_id)
     return len(rows)
 
 

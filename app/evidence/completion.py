@@ -4,7 +4,7 @@ Runs in a worker thread, after the last byte is saved and while the request stil
 upload's lease. The order matters for what a crash leaves behind:
 1. the blob is completed, and its SHA-256 taken: kept running over the upload's requests
    when they all reached this process (app.evidence.hashing), otherwise by decrypting the
-   stored file once end to end (app.evidence.storage.finish), which also proves it whole;
+   stored file once end to end (app.blobs.encrypted.finish), which also proves it whole;
 2. its head is sniffed against the allow-list and its EXIF read;
 3. one transaction records the evidence row and its `evidence.added` event and marks the
    upload complete, or nothing happens.
@@ -19,12 +19,12 @@ import logging
 import uuid
 from contextlib import suppress
 
-from app.blobs import BlobStoreError
+from app.blobs import BlobStoreError, encrypted, remove_blob
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.crypto.stream import StreamCorrupted
 from app.db import write_session
-from app.evidence import hashing, media, sealing, service, storage, uploads
+from app.evidence import hashing, media, sealing, service, uploads
 from app.evidence.errors import IntegrityFailure, QuotaExceeded, UnsupportedMedia, UploadBusy
 from app.models import Evidence
 
@@ -43,11 +43,11 @@ def inspect_head(head: bytes) -> tuple[media.MediaType, media.CaptureMetadata]:
 
 def read_head(ctx: AppContext, blob_key: str, file_key: bytes, aad: bytes, size: int) -> bytes:
     end = min(size, media.HEAD_BYTES)
-    return b"".join(storage.read_plaintext(ctx.blobs, blob_key, file_key, aad, 0, end))
+    return b"".join(encrypted.read_plaintext(ctx.blobs, blob_key, file_key, aad, 0, end))
 
 
 def complete_upload(
-    ctx: AppContext, key: DataKey, held: uploads.Claim, state: storage.WriterState
+    ctx: AppContext, key: DataKey, held: uploads.Claim, state: encrypted.WriterState
 ) -> Evidence:
     """Steps 1-3 of the module docstring; the refusals remove the upload and its blob."""
     factory, settings = ctx.sessionmaker, ctx.settings
@@ -57,7 +57,7 @@ def complete_upload(
     aad = sealing.stream_aad(key.account_id, held.upload_id)
     try:
         known = hashing.final(held.upload_id, state)
-        finished = storage.finish(ctx.blobs, state, file_key, aad, sha256_hex=known)
+        finished = encrypted.finish(ctx.blobs, state, file_key, aad, sha256_hex=known)
         kind, capture = inspect_head(read_head(ctx, state.blob_key, file_key, aad, finished.size))
         details = sealing.open_details(key, sealing.UPLOADS_TABLE, held.upload_id, held.details_enc)
         new = service.NewEvidence(
@@ -95,23 +95,18 @@ def _remove(ctx: AppContext, held: uploads.Claim, blob_key: str) -> None:
         ctx.blobs.delete(blob_key)
 
 
-def remove_blob(ctx: AppContext, blob_key: str, evidence_id: uuid.UUID | None = None) -> None:
-    """Remove a blob; for deleted evidence, note it is gone. Failures wait for the cleanup."""
-    try:
-        ctx.blobs.delete(blob_key)
-    except BlobStoreError:
-        log.warning("blob removal deferred to the cleanup command")
-        return
-    if evidence_id is not None:
+def remove_evidence_blob(ctx: AppContext, blob_key: str, evidence_id: uuid.UUID) -> None:
+    """Remove a deleted evidence's blob and note it is gone. Failures wait for the cleanup."""
+    if remove_blob(ctx.blobs, blob_key):
         with write_session(ctx.sessionmaker) as session, session.begin():
             service.forget_blob(session, evidence_id, blob_key)
 
 
-def remove_upload_blob(ctx: AppContext, state: storage.WriterState | None, blob_key: str) -> None:
+def remove_upload_blob(ctx: AppContext, state: encrypted.WriterState | None, blob_key: str) -> None:
     """Remove what an unfinished upload stored. Failures wait for the cleanup command."""
     try:
         if state is not None:
-            storage.abort(ctx.blobs, state)
+            encrypted.abort(ctx.blobs, state)
         ctx.blobs.delete(blob_key)
     except BlobStoreError:
         log.warning("upload removal deferred to the cleanup command")

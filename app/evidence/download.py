@@ -1,6 +1,6 @@
 """Serving an evidence file: ranges, headers, and failing closed on altered storage.
 
-Every byte sent has passed AES-GCM authentication (app.evidence.storage.read_plaintext). The
+Every byte sent has passed AES-GCM authentication (app.blobs.encrypted.read_plaintext). The
 stored size is checked against the recorded one before anything is sent, and a segment that
 fails later aborts the response: the client sees a broken transfer (short of its
 Content-Length), never a complete download of altered bytes. Both cases are logged as errors.
@@ -23,12 +23,12 @@ from urllib.parse import quote
 from fastapi import Header, Request
 from fastapi.responses import StreamingResponse
 
-from app.blobs import BlobNotFound, BlobStoreError
+from app.blobs import BlobNotFound, BlobStoreError, encrypted
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.crypto.stream import StreamCorrupted, ciphertext_size
 from app.errors import PROBLEM_CONTENT_TYPE, AppError, ServiceUnavailable
-from app.evidence import sealing, service, storage
+from app.evidence import sealing, service
 from app.evidence.errors import IntegrityFailure
 from app.evidence.transfer import (
     ReleasingStream,
@@ -157,7 +157,7 @@ def read(ctx: AppContext, opened: Opened, span: tuple[int, int]) -> Iterator[byt
     """
     start, end = span
     try:
-        pieces = storage.read_plaintext(
+        pieces = encrypted.read_plaintext(
             ctx.blobs, opened.blob_key, opened.file_key, opened.aad, start, end
         )
     except StreamCorrupted as exc:

@@ -9,6 +9,9 @@ mean another file (deleting one leaves a gap; a share shows only its own files, 
 Each names the earliest (in diary order) of the live incidents it is attached to, among those
 asked for.
 
+An `Exhibit` is validated on construction (an exhibit number that is safe in a file name, a
+lowercase SHA-256, aware times), so the PDF, the bundle and the viewer never have to guess.
+
 `open_exhibit` reads the file through app.evidence.download: every chunk is authenticated
 before it is yielded, and a stored file that fails its check raises IntegrityFailure instead
 of yielding altered bytes.
@@ -16,21 +19,82 @@ of yielding altered bytes.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from app.crypto.fields import DataKey
-from app.diary.incidents.content import from_tags
+from app.db import from_tags
 from app.evidence import download, service
 from app.evidence.schemas import EvidenceOut
-from app.exports.model import Exhibit
 from app.models import Evidence, Incident, IncidentRevision
+
+_EXHIBIT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_EXTENSION = re.compile(r"^[A-Za-z0-9]{1,10}$")
+MAX_NAME = 80
+
+
+def _aware(name: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Exhibit:
+    number: str  # e.g. "EX-001": letters, digits and hyphens
+    evidence_id: UUID
+    caption: str
+    media_type: str
+    size: int
+    sha256: str  # lowercase hex, as recorded on receipt
+    captured_at: datetime | None  # when the victim says it was taken (from its metadata)
+    received_at: datetime  # the server's clock when the upload completed
+    file_name: str  # as the victim's device named it; only ever printed or made safe
+    incident_id: UUID | None = None  # the incident it was attached to, if any
+
+    def __post_init__(self) -> None:
+        if not _EXHIBIT_NUMBER.match(self.number):
+            raise ValueError("an exhibit number is 1-32 letters, digits and hyphens")
+        if not _SHA256.match(self.sha256):
+            raise ValueError("sha256 must be 64 lowercase hex digits")
+        if self.size < 0:
+            raise ValueError("size cannot be negative")
+        object.__setattr__(self, "received_at", _aware("received_at", self.received_at))
+        if self.captured_at is not None:
+            object.__setattr__(self, "captured_at", _aware("captured_at", self.captured_at))
+
+    @property
+    def bundle_path(self) -> str:
+        """Where the file goes in a bundle: `evidence/EX-001-photo.jpg`."""
+        return f"evidence/{self.number}-{safe_file_name(self.file_name)}"
+
+
+def safe_file_name(name: str) -> str:
+    """ASCII letters, digits, `.`, `_`, `-` only; no leading dot; never empty; at most 80.
+
+    Path separators, `..`, drive letters, control characters and the like cannot survive, so
+    the name is safe in a zip (no zip-slip), in `sha256sum` lists and on any file system. A
+    short alphanumeric extension is kept.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    stem, dot, extension = ascii_name.rpartition(".")
+    if not dot or not _EXTENSION.match(extension):
+        stem, extension = ascii_name, ""
+    room = MAX_NAME - (len(extension) + 1 if extension else 0)
+    stem = _UNSAFE.sub("_", stem).strip("._-")[:room].rstrip("._-") or "file"
+    return f"{stem}.{extension}" if extension else stem
 
 
 def exhibits_for(

@@ -1,7 +1,7 @@
 """The SHA-256 of a tus upload, kept running across its requests where that is possible.
 
 A hashlib object cannot be saved in the database, so by default an upload's SHA-256 is
-computed at completion by decrypting the stored file once (app.evidence.storage.finish).
+computed at completion by decrypting the stored file once (app.blobs.encrypted.finish).
 When every request of an upload reaches the same server process (one client, one instance:
 the usual case), this process-local cache lets each PATCH continue the previous one's hash,
 and completion skips that extra pass.
@@ -20,7 +20,7 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
-from app.evidence.storage import WriterState
+from app.blobs.encrypted import WriterState
 
 MAX_ENTRIES = 4096
 

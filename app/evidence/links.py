@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from app.diary.incidents.content import from_tags
+from app.db import from_tags
 from app.errors import Unprocessable
 from app.models import Evidence, Incident, IncidentRevision
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from app.blobs import BlobStoreError
+from app.blobs import BlobStoreError, encrypted
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.db import write_session
-from app.diary.revisions import id_in_use
-from app.evidence import media, sealing, service, storage
+from app.errors import id_in_use
+from app.evidence import media, sealing, service
 from app.evidence.body import BodyIncomplete
 from app.evidence.completion import inspect_head
 from app.evidence.errors import FileTooLarge, UnsupportedMedia
@@ -81,7 +81,7 @@ def store_form(
     aad = sealing.stream_aad(key.account_id, evidence_id)
     head = _Head(ctx.settings.max_multipart_bytes)
     blob_key = sealing.new_blob_key(key.account_id, evidence_id)
-    finished = storage.write_stream(
+    finished = encrypted.write_stream(
         ctx.blobs, blob_key, file_key, aad, head.watch(itertools.chain([first], pieces))
     )
     try:

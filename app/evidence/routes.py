@@ -16,14 +16,15 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.context import CtxDep
 from app.db import SessionDep, write_session
-from app.diary.deps import IfMatch, KeyDep
 from app.errors import problem_responses
+from app.etags import IfMatch
 from app.evidence import completion, download, oneshot, service, uploads
 from app.evidence.errors import UnsupportedMedia, store_failures
 from app.evidence.multipart import boundary_of
 from app.evidence.schemas import EvidenceOut, EvidencePage, EvidencePatch, UploadList
 from app.evidence.transfer import receive_body, transfer_slot
 from app.pagination import Cursor, Limit
+from app.security.keys import KeyDep
 
 log = logging.getLogger("app.evidence")
 router = APIRouter(tags=["evidence"])
@@ -159,7 +160,7 @@ def delete_evidence(
     with write_session(ctx.sessionmaker) as session, session.begin():
         blob_key = service.delete(session, key, evidence_id, if_match)
     if blob_key is not None:
-        completion.remove_blob(ctx, blob_key, evidence_id)
+        completion.remove_evidence_blob(ctx, blob_key, evidence_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

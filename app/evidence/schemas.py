@@ -8,8 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from app.accounts.schemas import Input
-from app.diary.types import Text
+from app.schemas import Input, Text
 
 # The ids of incidents a file is evidence for; each must be a live incident of the account.
 IncidentIds = Annotated[

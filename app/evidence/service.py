@@ -16,19 +16,18 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from app.blobs.encrypted import FinishedBlob
 from app.crypto.fields import DataKey
-from app.db import utcnow
-from app.diary import revisions as rev
-from app.diary.access import load_owned
-from app.diary.incidents.content import from_tags, to_tags
+from app.db import from_tags, to_tags, utcnow
+from app.etags import require_match
 from app.evidence import sealing
 from app.evidence.errors import EvidenceDeleted, QuotaExceeded
 from app.evidence.links import incidents_listing, require_incidents
 from app.evidence.media import CaptureMetadata, MediaType
 from app.evidence.schemas import Capture, EvidenceOut, EvidencePage, EvidencePatch
-from app.evidence.storage import FinishedBlob
 from app.integrity import chain
 from app.models import Evidence, EvidenceUpload, Incident, IncidentRevision
+from app.ownership import load_owned
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 
 
@@ -233,7 +232,7 @@ def update(
     """Replace the caption and/or incident links; 412 unless If-Match names this version."""
     row = get_live(session, key.account_id, evidence_id, lock=True)
     [current] = linked_out(session, key, [row])
-    rev.require_match(if_match, current.etag, lambda: current)
+    require_match(if_match, current.etag, lambda: current)
     assert row.details_enc is not None
     details = sealing.open_details(key, sealing.TABLE, row.id, row.details_enc)
     caption = details.caption if patch.caption is None else patch.caption
@@ -268,7 +267,7 @@ def delete(
     row = find(session, key.account_id, evidence_id, lock=True)
     if row.deleted_at is not None:
         return row.blob_key
-    rev.require_match(if_match, etag(row), lambda: evidence_out(key, row))
+    require_match(if_match, etag(row), lambda: evidence_out(key, row))
     now = utcnow()
     event = chain.append_event(
         session,

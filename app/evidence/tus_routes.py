@@ -22,15 +22,16 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
+from app.blobs import encrypted
 from app.context import CtxDep
 from app.crypto.fields import DataKey
 from app.db import SessionDep
-from app.diary.deps import KeyDep
 from app.errors import PROBLEM_CONTENT_TYPE
-from app.evidence import completion, hashing, media, sealing, storage, tus, uploads
+from app.evidence import completion, hashing, media, sealing, tus, uploads
 from app.evidence.body import BodyChecks
 from app.evidence.errors import FileTooLarge, UnsupportedMedia, UploadBusy, store_failures
 from app.evidence.transfer import Body, in_transfer_thread, transfer_slot
+from app.security.keys import KeyDep
 
 OFFSET_STREAM = "application/offset+octet-stream"
 # A PATCH longer than this saves its progress every so many bytes (see `_receive`); each save
@@ -266,7 +267,7 @@ async def _claim(ctx: CtxDep, key: DataKey, upload_id: uuid.UUID, offset: int) -
 
 
 async def _complete(
-    ctx: CtxDep, key: DataKey, held: uploads.Claim, state: storage.WriterState
+    ctx: CtxDep, key: DataKey, held: uploads.Claim, state: encrypted.WriterState
 ) -> None:
     try:
         with store_failures():
@@ -385,7 +386,7 @@ async def _receive(
     request: Request,
     checks: BodyChecks,
     running: Any | None,
-) -> tuple[storage.WriterState, Body]:
+) -> tuple[encrypted.WriterState, Body]:
     """Encrypt and store the body after the claimed offset; the new state, durable, not saved.
 
     The body is read on the event loop (app.evidence.transfer); a transfer thread is taken
@@ -403,20 +404,20 @@ async def _receive(
     lease = ctx.settings.upload_lease_seconds
     check = checks.start()
 
-    def save(state: storage.WriterState) -> None:
-        storage.flush(ctx.blobs, state)
+    def save(state: encrypted.WriterState) -> None:
+        encrypted.flush(ctx.blobs, state)
         if not uploads.save(ctx.sessionmaker, held, state, keep_lease_seconds=lease):
             raise UploadBusy("This upload was taken over by another request.")
         hashing.remember(held.upload_id, state, running.copy() if running else None)
 
-    def start() -> storage.WriterState:
-        state = storage.start_upload(ctx.blobs, held.blob_key, file_key, aad)
+    def start() -> encrypted.WriterState:
+        state = encrypted.start_upload(ctx.blobs, held.blob_key, file_key, aad)
         save(state)  # at once, so a failed first request leaves nothing unknown
         return state
 
-    def write(state: storage.WriterState, batch: bytes) -> storage.WriterState:
+    def write(state: encrypted.WriterState, batch: bytes) -> encrypted.WriterState:
         check.hash(batch)
-        return storage.append(
+        return encrypted.append(
             ctx.blobs, state, file_key, aad, (batch,), hash_update=hash_update, durable=False
         )
 
@@ -448,7 +449,7 @@ async def _receive(
                     await in_transfer_thread(request, save, state)
                     unsaved = unflushed = 0
         if unflushed and state is not None:
-            await in_transfer_thread(request, storage.flush, ctx.blobs, state)
+            await in_transfer_thread(request, encrypted.flush, ctx.blobs, state)
 
     body = Body(request, ctx.settings)
     sniff = held.state is None or held.state.received == 0

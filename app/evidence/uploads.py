@@ -22,20 +22,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.blobs.encrypted import WriterState
 from app.crypto.fields import DataKey
-from app.db import rowcount, utcnow, write_session
-from app.diary.access import load_owned
-from app.diary.incidents.content import from_tags, to_tags
+from app.db import from_tags, rowcount, to_tags, utcnow, write_session
 from app.errors import NotFound, TooManyRequests
 from app.evidence import sealing
 from app.evidence.errors import OffsetMismatch, UploadBusy, UploadExpired
 from app.evidence.links import require_incidents
 from app.evidence.schemas import UploadList, UploadOut
 from app.evidence.service import require_quota
-from app.evidence.storage import WriterState
 from app.evidence.tus import UploadMetadata
 from app.integrity import chain
 from app.models import EvidenceUpload
+from app.ownership import load_owned
 from app.settings import Settings
 
 Factory = sessionmaker[Session]

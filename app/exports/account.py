@@ -36,15 +36,15 @@ from app.audit.service import list_audit
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.db import utcnow
-from app.diary.access import owned
 from app.diary.incidents import service as incidents
 from app.diary.subjects import service as subjects
 from app.evidence import download
 from app.evidence import service as evidence
+from app.evidence.exhibits import safe_file_name
 from app.exports import jobs
-from app.exports.model import safe_file_name
 from app.exports.streaming import written_chunks
 from app.models import Incident, Subject
+from app.ownership import owned
 from app.risk import service as risk
 from app.security.actor import Actor
 from app.sessions import service as sessions

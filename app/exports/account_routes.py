@@ -11,14 +11,14 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.accounts.keys import actor_key
 from app.audit import record as audit
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep, utcnow
 from app.errors import problem_responses
 from app.exports.account import account_zip, documents
 from app.security.client import client_facts
-from app.sharing.deps import VictimActor
+from app.security.keys import actor_key
+from app.security.roles import VictimActor
 
 router = APIRouter(tags=["accounts"])
 

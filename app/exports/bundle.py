@@ -38,7 +38,8 @@ from typing import IO, Any
 
 from app.chronology.schemas import Summary
 from app.crypto.signing import MANIFEST_ALGORITHM, SigningKeys, key_fingerprint, public_key_pem
-from app.exports.model import ChainHead, Exhibit
+from app.evidence.exhibits import Exhibit
+from app.exports.model import ChainHead
 from app.exports.names import (
     CHAIN,
     FORMAT,

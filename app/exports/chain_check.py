@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from app.integrity.canonical import CanonicalError, content_commitment, timestamp
+from app.integrity.canonical import CanonicalError, revision_commitment, timestamp
 from app.integrity.verify import EventRecord, StoredRevision, verify_chain
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -96,7 +96,7 @@ def _commitment(doc: Mapping[str, Any]) -> str | None:
     if not isinstance(salt, str) or not _SALT.match(salt) or not isinstance(content, dict):
         raise ChainDocumentError("salt must be 64 hex digits and content an object")
     try:
-        return content_commitment(bytes.fromhex(salt), content)
+        return revision_commitment(bytes.fromhex(salt), content)
     except CanonicalError as exc:
         raise ChainDocumentError(f"content has no canonical form: {exc}") from exc
 

@@ -23,8 +23,8 @@ from app.db import utcnow
 from app.diary.facts import load_facts
 from app.diary.filters import IncidentFilters
 from app.diary.incidents.service import current_rows
-from app.evidence.exhibits import exhibits_for
-from app.exports.model import ChainHead, Exhibit
+from app.evidence.exhibits import Exhibit, exhibits_for
+from app.exports.model import ChainHead
 from app.integrity.canonical import GENESIS_HASH
 from app.models import Account
 from app.models import ChainHead as StoredHead

@@ -25,14 +25,13 @@ from sqlalchemy.orm import Session
 from app.audit import record as audit
 from app.crypto.fields import DataKey, decrypt_bytes, decrypt_field, encrypt_bytes, encrypt_field
 from app.db import utcnow
-from app.diary import revisions as rev
-from app.diary.access import load_owned
-from app.errors import AppError, Conflict, TooManyRequests
+from app.errors import AppError, Conflict, TooManyRequests, id_in_use
 from app.exports.schemas import ExportIn, ExportOptions, ExportOut, ExportPage, PreparedBy
 from app.integrity import chain
 from app.models import ExportJob
+from app.ownership import load_owned
+from app.pagination import newest_first, split_page
 from app.security.client import ClientFacts
-from app.sharing.paging import newest_first, split_page
 
 TABLE = "exports"
 EXPORT_NOT_FOUND = "No such export."
@@ -141,9 +140,9 @@ def _replay(
     """The original job, if this is a repeat of its create by the same person; else 409."""
     mine = (existing.account_id, existing.requested_by, existing.requested_by_id)
     if mine != (key.account_id, actor.kind, actor.id):
-        raise rev.id_in_use()
+        raise id_in_use()
     if ExportRequest.open(key, existing).options != options:
-        raise rev.id_in_use()
+        raise id_in_use()
     return export_out(key, existing)
 
 
@@ -187,7 +186,7 @@ def create(
     try:
         session.flush()
     except IntegrityError as exc:  # the same id, created at this moment in another account
-        raise rev.id_in_use() from exc
+        raise id_in_use() from exc
     audit.record_audit(
         session,
         key,

@@ -2,7 +2,7 @@
 
 The diary is read in one short read transaction (its facts, exhibits and chain document);
 then the result is rendered and streamed through the encrypting writer
-(app.evidence.storage.write_stream) into the blob store, so no plaintext reaches a disk or a
+(app.blobs.encrypted.write_stream) into the blob store, so no plaintext reaches a disk or a
 temporary file, and a bundle is never whole in memory: its evidence files pass through one
 chunk at a time (app.exports.streaming), each checked against the SHA-256 recorded on receipt.
 
@@ -23,14 +23,13 @@ from typing import IO
 
 from sqlalchemy.orm import Session
 
-from app.accounts.keys import load_data_key
-from app.chronology.routes import summarise
+from app.blobs import encrypted
+from app.chronology.service import summarise
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.crypto.signing import SigningKeys
 from app.crypto.stream import new_file_key
 from app.errors import NotFound
-from app.evidence import storage
 from app.evidence.exhibits import open_exhibit
 from app.exports.bundle import write_bundle
 from app.exports.content import ExportContent, load_content
@@ -39,6 +38,7 @@ from app.exports.pdf import export_pdf
 from app.exports.schemas import ExportOptions
 from app.exports.streaming import written_chunks
 from app.models import ExportJob
+from app.security.keys import load_data_key
 from app.sharing.chain_export import chain_document
 
 DEFAULT_IDENTIFICATION = "diary export"
@@ -46,7 +46,7 @@ DEFAULT_IDENTIFICATION = "diary export"
 
 @dataclass(frozen=True)
 class Made:
-    blob: storage.FinishedBlob
+    blob: encrypted.FinishedBlob
     file_key_enc: bytes  # the result's key, wrapped by the account's data key
 
 
@@ -114,5 +114,5 @@ def make(
         chunks = plan(ctx, session, key, ExportRequest.open(key, row).options, keys)
     file_key = new_file_key()
     aad = result_aad(account_id, export_id)
-    blob = storage.write_stream(ctx.blobs, blob_key, file_key, aad, chunks)
+    blob = encrypted.write_stream(ctx.blobs, blob_key, file_key, aad, chunks)
     return Made(blob, wrap_result_key(key, export_id, file_key))

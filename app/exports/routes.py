@@ -16,14 +16,11 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.audit.record import AuditActor
-from app.blobs import BlobNotFound, BlobStoreError
+from app.blobs import BlobNotFound, BlobStoreError, encrypted, remove_blob
 from app.context import AppContext, CtxDep
 from app.crypto.stream import StreamCorrupted, plaintext_size
 from app.db import RecordsReads, SessionDep
-from app.diary.deps import KeyDep
 from app.errors import ServiceUnavailable, problem_responses
-from app.evidence import storage
-from app.evidence.completion import remove_blob
 from app.evidence.download import content_disposition
 from app.exports import jobs
 from app.exports.runner import RunnerDep, unattended
@@ -31,6 +28,7 @@ from app.exports.schemas import ExportIn, ExportOut, ExportPage
 from app.pagination import Cursor, Limit
 from app.security.actor import CurrentActor
 from app.security.client import client_facts
+from app.security.keys import KeyDep
 
 router = APIRouter(tags=["exports"])
 log = logging.getLogger("app.exports")
@@ -129,7 +127,7 @@ def delete_export(
     """Delete the export and its result (a job still running is abandoned)."""
     blob_key = jobs.delete(session, key, export_id)
     if blob_key is not None:
-        background.add_task(remove_blob, ctx, blob_key)  # or, failing that, the cleanup
+        background.add_task(remove_blob, ctx.blobs, blob_key)  # or, failing that, the cleanup
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,7 +136,7 @@ def read_result(ctx: AppContext, result: jobs.Result) -> Iterator[bytes]:
     try:
         if plaintext_size(ctx.blobs.size(result.blob_key)) != result.size:
             raise StreamCorrupted("the stored result has the wrong size")
-        return storage.read_plaintext(ctx.blobs, result.blob_key, result.file_key, result.aad)
+        return encrypted.read_plaintext(ctx.blobs, result.blob_key, result.file_key, result.aad)
     except (BlobNotFound, StreamCorrupted) as exc:
         log.error("export result failed its check", extra={"error_type": type(exc).__name__})
         raise jobs.ResultCorrupted("The stored export is missing or was altered.") from exc

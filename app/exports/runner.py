@@ -30,11 +30,11 @@ from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.blobs import remove_blob
 from app.context import AppContext
 from app.crypto.signing import SigningKeys
 from app.crypto.stream import StreamCorrupted
 from app.db import rowcount, utcnow, write_session
-from app.evidence.completion import remove_blob
 from app.evidence.errors import IntegrityFailure
 from app.exports import results
 from app.exports.bundle import BundleError
@@ -193,7 +193,7 @@ def _fail(ctx: AppContext, job: Claim, title: str) -> None:
 
 def _remove(ctx: AppContext, blob_key: str | None) -> None:
     if blob_key is not None:
-        remove_blob(ctx, blob_key)
+        remove_blob(ctx.blobs, blob_key)
 
 
 def run_job(ctx: AppContext, keys: SigningKeys, export_id: uuid.UUID) -> None:

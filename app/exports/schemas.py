@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.diary.filters import IncidentFilters
-from app.diary.types import BehaviourCode, Flag, IsoDatetime, Name, SubjectIds
+from app.diary.types import BehaviourCode
+from app.schemas import Flag, IsoDatetime, Name, SubjectIds
 
 ExportFormat = Literal["pdf", "bundle", "json"]
 ExportStatus = Literal["queued", "running", "done", "failed", "expired"]

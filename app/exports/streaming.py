@@ -1,7 +1,7 @@
 """Turn a writer into a reader: what a function writes to a file is yielded as chunks.
 
 `zipfile` (and so `write_bundle`) wants a file to write to; a download response and the
-encrypting blob writer (app.evidence.storage.write_stream) want an iterator of chunks. The
+encrypting blob writer (app.blobs.encrypted.write_stream) want an iterator of chunks. The
 function runs in a thread of its own and writes to a write-only, unseekable stream (so
 `zipfile` writes in streaming mode, with data descriptors); each write is handed over through a
 small queue. Nothing is held whole in memory or written to disk, and a reader that stops early

@@ -109,6 +109,18 @@ def content_commitment(salt: bytes, content: dict[str, Any]) -> str:
     return sha256_hex(salt + canonical_json(content))
 
 
+def revision_commitment(salt: bytes | None, content: dict[str, Any] | None) -> str | None:
+    """content_sha256 of a revision; None when its content was erased with a withdrawal.
+
+    CanonicalError when the salt or the content has no canonical form.
+    """
+    if salt is None and content is None:
+        return None
+    if salt is None or content is None:
+        raise CanonicalError("a revision has both a salt and a content, or neither")
+    return content_commitment(salt, content)
+
+
 @dataclass(frozen=True)
 class LinkFields:
     """The fields of one chain event that its hash covers."""

@@ -58,7 +58,7 @@ class EvidenceUpload(Base):
     # The tus offset: plaintext bytes durably received.
     received: Mapped[int] = mapped_column(BigInteger, default=0)
     blob_key: Mapped[str] = mapped_column(String(512))
-    # app.evidence.storage.WriterState as JSON; its pending tail is sealed. None once complete.
+    # app.blobs.encrypted.WriterState as JSON; its pending tail is sealed. None once complete.
     writer_state: Mapped[str | None] = mapped_column(Text)
     file_key_enc: Mapped[bytes] = mapped_column(LargeBinary)
     details_enc: Mapped[bytes] = mapped_column(LargeBinary)

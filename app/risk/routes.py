@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.db import SessionDep
-from app.diary.deps import KeyDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.risk import schemas, service
 from app.security.actor import CurrentActor
+from app.security.keys import KeyDep
 
 router = APIRouter(tags=["risk"])
 

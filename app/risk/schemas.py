@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.accounts.schemas import Input
 from app.chronology.risk import SDASH_QUESTIONS
 from app.chronology.schemas import SdashQuestion, SdashResult, Suggestion
+from app.schemas import Input
 
 QUESTION_IDS = frozenset(q.id for q in SDASH_QUESTIONS)
 AnsweredBy = Literal["victim", "caseworker", "officer"]

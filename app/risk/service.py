@@ -14,11 +14,11 @@ from app.chronology.model import IncidentFacts, SubjectFacts
 from app.chronology.risk import SDASH_QUESTIONS, sdash_result, suggest_sdash_answers
 from app.crypto.fields import DataKey, decrypt_field, encrypt_field
 from app.db import utcnow
-from app.diary.access import get_subject
 from app.diary.facts import load_facts
 from app.diary.filters import IncidentFilters
 from app.errors import NotFound
 from app.models import RiskAssessment
+from app.ownership import get_subject
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 from app.risk import schemas
 

@@ -25,7 +25,7 @@ class Actor:
     role: str
     session_id: uuid.UUID
     # The account's wrapped data key, fetched with the token so that routes that decrypt
-    # need no second query (see app.accounts.keys.actor_key).
+    # need no second query (see app.security.keys.actor_key).
     kek_id: str
     wrapped_key: bytes
 

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.accounts.schemas import Input, Password, TotpCode, Username
+from app.accounts.schemas import Password, TotpCode, Username
+from app.schemas import Input
 
 
 class TokenIn(Input):

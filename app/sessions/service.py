@@ -21,7 +21,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.events import record_event
-from app.accounts.keys import actor_key, load_data_key
 from app.accounts.service import accept_totp, use_recovery_code, username_lookup
 from app.context import AppContext
 from app.crypto.fields import decrypt_field, encrypt_field
@@ -31,6 +30,7 @@ from app.models import AccessToken, Account, AuthSession, RefreshToken, TrustedD
 from app.security import ratelimit
 from app.security.actor import Actor
 from app.security.client import ClientFacts
+from app.security.keys import actor_key, load_data_key
 from app.security.tokens import (
     ACCESS_PREFIX,
     DEVICE_PREFIX,

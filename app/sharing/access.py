@@ -5,7 +5,7 @@ nothing else reads a victim's data for a caseworker. It is evaluated on every re
 no caching, so a revocation, an expiry or a narrower scope applies to the very next request.
 
 Answers, in order:
-- the caller is not a caseworker with 2FA and a membership: 403 (see app.sharing.deps);
+- the caller is not a caseworker with 2FA and a membership: 403 (see app.security.roles);
 - no grant with that id for this caseworker, or revoked, or expired: 404 `not-found`, the same
   answer as for an id that never existed, so ids reveal nothing;
 - a live grant of this caseworker whose scope is narrower than `need`: 403
@@ -30,7 +30,6 @@ from fastapi import Depends
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.keys import load_data_key
 from app.audit.record import AuditActor, record_audit
 from app.context import AppContext, CtxDep
 from app.crypto.fields import DataKey
@@ -38,7 +37,8 @@ from app.db import SessionDep, utcnow
 from app.errors import Forbidden, NotFound
 from app.models import AuditEvent, ConsentGrant
 from app.security.client import ClientFacts
-from app.sharing.deps import Caseworker, Staff
+from app.security.keys import load_data_key
+from app.security.roles import Caseworker, Staff
 from app.sharing.schemas import Scope
 from app.sharing.scopes import SCOPES
 

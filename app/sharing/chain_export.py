@@ -9,26 +9,21 @@ every commitment) are included only when the share covers the whole diary: for a
 part of it they would disclose entries outside its scope, and the offline verifier needs all
 of them or none. A partial share's bundle therefore proves the chain's links and head, and
 the signed manifest binds the summary to that head.
+
+Events and revisions are read by app.integrity.gather, the same gather the server's own
+integrity check uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from functools import partial
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.crypto.fields import DataKey
-from app.diary import revisions as rev
-from app.diary.access import owned_by
-from app.diary.incidents import content as incident_content
-from app.diary.subjects import content as subject_content
+from app.crypto.fields import DataKey, DecryptionError
 from app.integrity.canonical import LinkFields
-from app.models import ChainEvent, Incident, IncidentRevision, Subject, SubjectRevision
-
-Document = Callable[[Mapping[str, Any]], dict[str, Any]]
+from app.integrity.gather import chain_events, gather_revisions
+from app.models import ChainEvent
 
 
 def _event(event: ChainEvent) -> dict[str, Any]:
@@ -45,69 +40,21 @@ def _event(event: ChainEvent) -> dict[str, Any]:
     return {**fields.document(), "hash": event.hash}
 
 
-def _revision(
-    key: DataKey,
-    table: str,
-    object_id: str,
-    row: IncidentRevision | SubjectRevision,
-    document: Document,
-) -> dict[str, Any]:
-    salt: str | None = None
-    content: dict[str, Any] | None = None
-    if row.content_enc is not None:
-        opened = rev.unseal(key, table=table, revision_id=row.id, blob=row.content_enc)
-        salt = opened.salt.hex()
-        if opened.form == "withdrawal":
-            content = rev.withdrawal_document(opened.body["reason"])
-        else:
-            content = document(opened.body)
-    return {"object_id": object_id, "revision": row.revision, "salt": salt, "content": content}
-
-
 def _revisions(session: Session, key: DataKey) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
-    incidents = session.execute(
-        select(IncidentRevision)
-        .join(Incident, Incident.id == IncidentRevision.incident_id)
-        .where(owned_by(Incident, key.account_id))
-        .order_by(IncidentRevision.chain_seq)
-    ).scalars()
-    for row in incidents:
-        columns = incident_content.row_columns(row)
-        docs.append(
-            _revision(
-                key,
-                incident_content.TABLE,
-                str(row.incident_id),
-                row,
-                partial(incident_content.document, columns),
+    for opened in gather_revisions(session, key):
+        if opened.problem is not None:
+            # A bundle never carries a revision it could not open: the export fails instead.
+            raise DecryptionError(
+                f"revision {opened.revision} of {opened.object_id}: {opened.problem}"
             )
-        )
-    subjects = session.execute(
-        select(SubjectRevision)
-        .join(Subject, Subject.id == SubjectRevision.subject_id)
-        .where(owned_by(Subject, key.account_id))
-        .order_by(SubjectRevision.chain_seq)
-    ).scalars()
-    for srow in subjects:
-        relationship = srow.relationship
-        docs.append(
-            _revision(
-                key,
-                subject_content.TABLE,
-                str(srow.subject_id),
-                srow,
-                partial(subject_content.document, relationship),
-            )
-        )
+        docs.append(opened.document())
     return docs
 
 
 def chain_document(session: Session, key: DataKey, *, with_revisions: bool) -> dict[str, Any]:
     """`{"events": [...]}`, plus `"revisions"` when `with_revisions` (a whole-diary share)."""
-    events = session.scalars(
-        select(ChainEvent).where(ChainEvent.account_id == key.account_id).order_by(ChainEvent.seq)
-    ).all()
+    events = chain_events(session, key.account_id)
     document: dict[str, Any] = {"events": [_event(event) for event in events]}
     if with_revisions:
         document["revisions"] = _revisions(session, key)

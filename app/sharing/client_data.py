@@ -14,7 +14,7 @@ import uuid
 from sqlalchemy.orm import Session
 
 from app.audit import record as audit
-from app.chronology.routes import ChronologyOut, summarise
+from app.chronology.service import ChronologyOut, summarise
 from app.context import AppContext
 from app.diary.filters import IncidentFilters
 from app.diary.incidents import service as incidents

@@ -13,8 +13,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.accounts.keys import actor_key
-from app.chronology.routes import ChronologyOut
+from app.chronology.service import ChronologyOut
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep
 from app.diary.filters import IncidentFiltersDep
@@ -24,9 +23,10 @@ from app.evidence import download
 from app.evidence.schemas import EvidenceOut, EvidencePage
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
+from app.security.keys import actor_key
+from app.security.roles import VictimActor
 from app.sharing import client_data, drafts
 from app.sharing.access import AssistClient, DiaryClient, SummaryClient
-from app.sharing.deps import VictimActor
 from app.sharing.share_schemas import ClientIncidentOut, ClientIncidentPage, DraftPage
 
 router = APIRouter(tags=["clients"], dependencies=[RecordsReads])

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.keys import actor_key
 from app.audit import record as audit
 from app.context import AppContext
 from app.crypto.fields import DataKey, decrypt_field, encrypt_field
@@ -24,11 +23,12 @@ from app.db import utcnow
 from app.integrity.canonical import content_commitment
 from app.integrity.chain import NOTE_CREATED, append_event
 from app.models import CaseworkerNote, ConsentGrant, LinkCode
+from app.pagination import newest_first, split_page
 from app.security.client import ClientFacts
+from app.security.keys import actor_key
+from app.security.roles import Staff
 from app.sharing import schemas
 from app.sharing.access import ClientAccess
-from app.sharing.deps import Staff
-from app.sharing.paging import newest_first, split_page
 
 _NOTES = "caseworker_notes"
 SALT_BYTES = 32

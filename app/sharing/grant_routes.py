@@ -7,14 +7,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from app.accounts.keys import actor_key
 from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
+from app.security.keys import actor_key
+from app.security.roles import VictimActor
 from app.sharing import clients, grants, schemas
-from app.sharing.deps import VictimActor
 
 router = APIRouter(tags=["grants"])
 

@@ -16,19 +16,19 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.accounts.keys import actor_key
 from app.audit import record as audit
 from app.context import AppContext
 from app.crypto.fields import encrypt_field
 from app.db import rowcount, utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import ConsentGrant, LinkCode, Organisation, OrganisationMember
+from app.pagination import newest_first, split_page
 from app.security.actor import Actor
 from app.security.client import ClientFacts
+from app.security.keys import actor_key
+from app.security.roles import Staff
 from app.sharing import schemas
 from app.sharing.codes import link_code_hash, new_link_code
-from app.sharing.deps import Staff
-from app.sharing.paging import newest_first, split_page
 
 LINK_CODE_TTL = timedelta(hours=24)
 MAX_GRANT_LENGTH = timedelta(days=366)

@@ -11,9 +11,9 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
+from app.security.roles import AdminStaff, AnyStaff, OrganisationManager
 from app.security.slots import password_slot
 from app.sharing import organisations, schemas
-from app.sharing.deps import AdminStaff, AnyStaff, OrganisationManager
 
 router = APIRouter(tags=["organisations"])
 

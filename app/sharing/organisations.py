@@ -21,11 +21,11 @@ from app.context import AppContext
 from app.db import rowcount, utcnow
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.models import Invitation, Organisation, OrganisationMember
+from app.pagination import newest_first, split_page
 from app.security.client import ClientFacts
+from app.security.roles import Staff
 from app.sharing import schemas
 from app.sharing.codes import invitation_hash, new_invitation_code
-from app.sharing.deps import Staff
-from app.sharing.paging import newest_first, split_page
 
 ACCEPTED = (
     "Your account exists. Log in with the full username shown here, suffix included (it is "

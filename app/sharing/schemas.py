@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.accounts.schemas import ChosenName, Password
-from app.diary.types import IsoDatetime
+from app.schemas import Input, IsoDatetime, valid_unicode
 
 OrganisationKind = Literal["support_service", "police_force"]
 StaffRole = Literal["caseworker", "org_admin"]
@@ -18,17 +18,9 @@ Scope = Literal["summary", "diary", "assist"]
 GrantStatus = Literal["active", "expired", "revoked"]
 
 
-def _valid_unicode(value: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from exc
-    return value
-
-
 def _display_text(value: str) -> str:
     """Names other people read: normalised, trimmed, no control or invisible characters."""
-    value = unicodedata.normalize("NFKC", _valid_unicode(value)).strip()
+    value = unicodedata.normalize("NFKC", valid_unicode(value)).strip()
     if not value:
         raise ValueError("must not be blank")
     if any(unicodedata.category(ch).startswith(("C", "Z")) and ch != " " for ch in value):
@@ -40,13 +32,9 @@ DisplayName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator
 OrganisationName = Annotated[
     str, Field(min_length=1, max_length=200), AfterValidator(_display_text)
 ]
-Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_valid_unicode)]
-NoteText = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(_valid_unicode)]
+Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(valid_unicode)]
+NoteText = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(valid_unicode)]
 Code = Annotated[str, Field(min_length=1, max_length=128)]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 class OrganisationIn(Input):

@@ -11,9 +11,9 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
+from app.security.roles import VictimActor
 from app.security.slots import password_slot
 from app.sharing import shares
-from app.sharing.deps import VictimActor
 from app.sharing.share_schemas import (
     ShareAccessPage,
     ShareCreatedOut,

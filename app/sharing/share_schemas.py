@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.diary.incidents.schemas import IncidentOut
-from app.diary.types import IsoDatetime
+from app.schemas import Input, IsoDatetime, valid_unicode
 from app.security.passwords import passcode_problems
-from app.sharing.schemas import Input, _display_text, _valid_unicode
+from app.sharing.schemas import _display_text
 
 
 def _strong_passcode(value: str) -> str:
@@ -32,7 +32,7 @@ Passcode = Annotated[
         description="At least 8 characters. Give it to the officer separately from the link "
         "(e.g. by phone); it is stored only as an argon2id hash.",
     ),
-    AfterValidator(_valid_unicode),
+    AfterValidator(valid_unicode),
     AfterValidator(_strong_passcode),
 ]
 MAX_SCOPE_SUBJECTS = 20

@@ -24,18 +24,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.keys import actor_key
 from app.audit import record as audit
 from app.context import AppContext
 from app.crypto.fields import DataKey, decrypt_field, encrypt_field
-from app.db import rowcount, utcnow
-from app.diary.incidents.content import from_tags, to_tags
+from app.db import from_tags, rowcount, to_tags, utcnow
 from app.errors import NotFound, Unprocessable
 from app.models import AuditEvent, ShareLink, Subject
+from app.pagination import newest_first, split_page
 from app.security.actor import Actor
 from app.security.client import ClientFacts
+from app.security.keys import actor_key
 from app.security.tokens import keyed_hash, new_token
-from app.sharing.paging import newest_first, split_page
 from app.sharing.share_schemas import (
     Recipient,
     ShareAccessOut,

@@ -23,10 +23,9 @@ from sqlalchemy.orm import Session
 from app.context import AppContext
 from app.crypto.signing import SigningKeys
 from app.diary.filters import IncidentFilters
-from app.evidence.exhibits import open_exhibit
+from app.evidence.exhibits import Exhibit, open_exhibit
 from app.exports.bundle import write_bundle
 from app.exports.content import ExportContent, exhibits_in_scope, load_content
-from app.exports.model import Exhibit
 from app.exports.pdf import export_pdf
 from app.exports.streaming import written_chunks
 from app.sharing.share_schemas import ShareScope

@@ -25,7 +25,6 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.keys import load_data_key
 from app.audit import record as audit
 from app.context import AppContext
 from app.crypto.fields import DataKey
@@ -33,6 +32,7 @@ from app.db import utcnow
 from app.models import ShareLink, ShareViewerSession
 from app.security import ratelimit
 from app.security.client import ClientFacts
+from app.security.keys import load_data_key
 from app.security.tokens import keyed_hash
 from app.sharing.share_schemas import Recipient
 from app.sharing.shares import (

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.accounts.keys import load_data_key
 from app.audit.record import AuditActor, record_audit
 from app.models import AuditEvent
+from app.security.keys import load_data_key
 from tests.conftest import PASSWORD, User, stored_bytes
 from tests.sharing.support import World, assert_problem, grant, link_code
 

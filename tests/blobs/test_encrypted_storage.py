@@ -14,15 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.blobs import BlobNotFound, BlobStore, BlobStoreError, LocalBlobStore
-from app.crypto.stream import (
-    HEADER_SIZE,
-    SEGMENT_SIZE,
-    StreamCorrupted,
-    ciphertext_size,
-    new_file_key,
-    segment_offset,
-)
-from app.evidence.storage import (
+from app.blobs.encrypted import (
     FinishedBlob,
     WriterState,
     abort,
@@ -31,6 +23,14 @@ from app.evidence.storage import (
     read_plaintext,
     start_upload,
     write_stream,
+)
+from app.crypto.stream import (
+    HEADER_SIZE,
+    SEGMENT_SIZE,
+    StreamCorrupted,
+    ciphertext_size,
+    new_file_key,
+    segment_offset,
 )
 from tests.blobs.backends import Backend, uploads_in_progress
 

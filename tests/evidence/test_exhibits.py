@@ -10,11 +10,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.accounts.keys import load_data_key
 from app.crypto.fields import DataKey
 from app.errors import NotFound
 from app.evidence.exhibits import exhibits_for, open_exhibit
 from app.models import Evidence
+from app.security.keys import load_data_key
 from tests.conftest import User
 from tests.diary.support import incident_body
 from tests.evidence import support as s

@@ -19,8 +19,8 @@ from app.chronology.model import IncidentFacts, SubjectFacts
 from app.chronology.schemas import Summary
 from app.chronology.summary import build_summary
 from app.crypto.signing import SigningKeys
+from app.evidence.exhibits import Exhibit
 from app.exports.bundle import BundleResult, write_bundle
-from app.exports.model import Exhibit
 from app.integrity.canonical import (
     GENESIS_HASH,
     LinkFields,

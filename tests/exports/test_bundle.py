@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from app.crypto.signing import SigningKeys, key_fingerprint
+from app.evidence.exhibits import Exhibit, safe_file_name
 from app.exports.bundle import BundleError, write_bundle
-from app.exports.model import Exhibit, safe_file_name
 from app.exports.verify import verify_bundle
 from tests.exports.builders import (
     GENERATED_AT,

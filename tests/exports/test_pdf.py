@@ -21,7 +21,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from app.chronology.summary import build_summary
 from app.crypto.signing import SigningKeys, certificate_fingerprint
-from app.exports.model import ChainHead, Exhibit
+from app.evidence.exhibits import Exhibit
+from app.exports.model import ChainHead
 from app.exports.pdf import export_pdf, render_pdf
 from tests.chronology.scenario import make_incident, make_subject
 from tests.exports.builders import GENERATED_AT, Diary, Evidence

@@ -23,7 +23,8 @@ from app.chronology.schemas import Summary
 from app.chronology.summary import build_summary
 from app.demo import EXHIBIT_INCIDENTS
 from app.demo import facts as demo_facts
-from app.exports.model import ChainHead, Exhibit
+from app.evidence.exhibits import Exhibit
+from app.exports.model import ChainHead
 from app.exports.pdf import render_pdf
 from app.risk.schemas import AssessmentOut, RiskScreening, ScreeningAnswer
 from app.sharing.share_schemas import Recipient

@@ -29,9 +29,10 @@ in canonical encoding, so the document is the sealed part plus the plain columns
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from app.db import from_tags, to_tags
 from app.diary.incidents.schemas import Coordinates, Impact, IncidentFields, Police
 from app.integrity.canonical import optional_timestamp, timestamp
 from app.models import IncidentRevision
@@ -48,16 +49,6 @@ PLAIN_COLUMNS = (
     "evidence_ids",
 )
 E7 = 10_000_000
-
-
-def to_tags(values: Iterable[object]) -> str:
-    """`|a|b|` for a sorted set of codes or ids; the empty string for none."""
-    items = [str(value) for value in values]
-    return f"|{'|'.join(items)}|" if items else ""
-
-
-def from_tags(tags: str | None) -> list[str]:
-    return tags.strip("|").split("|") if tags else []
 
 
 def plain_columns(fields: IncidentFields) -> dict[str, Any]:

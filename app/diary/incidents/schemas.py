@@ -9,15 +9,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.accounts.schemas import Input
-from app.diary.types import (
-    Behaviours,
-    ChannelCode,
+from app.diary.types import Behaviours, ChannelCode, ImpactCodes, PrecisionCode
+from app.schemas import (
     EvidenceIds,
     Flag,
-    ImpactCodes,
+    Input,
     Narrative,
-    PrecisionCode,
     References,
     ShortText,
     SubjectIds,

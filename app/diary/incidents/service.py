@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from app.crypto.fields import DataKey
 from app.db import utcnow
 from app.diary import revisions as rev
-from app.diary.access import get_incident, owned_by
 from app.diary.filters import IncidentFilters, filter_conditions
 from app.diary.incidents import content
 from app.diary.incidents.schemas import (
@@ -35,11 +34,13 @@ from app.diary.incidents.schemas import (
     IncidentRevisionPage,
 )
 from app.diary.subjects.service import require_subjects
-from app.errors import NotFound
+from app.errors import NotFound, id_in_use
+from app.etags import make_etag, require_match
 from app.evidence.links import evidence_naming, require_evidence
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
 from app.models import Incident, IncidentRevision
+from app.ownership import get_incident, owned_by
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 
 FIELD_NAMES = tuple(IncidentFields.model_fields)
@@ -61,7 +62,7 @@ def incident_out(
         **values,
         id=incident_id,
         revision=row.revision,
-        etag=rev.make_etag(row.revision, row.id),
+        etag=make_etag(row.revision, row.id),
         recorded_at=first_recorded_at,
         updated_at=row.recorded_at,
     )
@@ -162,7 +163,7 @@ def create_incident(
     try:
         session.flush()
     except IntegrityError as exc:  # the same id, created at this moment in another account
-        raise rev.id_in_use() from exc
+        raise id_in_use() from exc
     return incident_out(incident.id, incident.recorded_at, row, _values(body)), True
 
 
@@ -174,13 +175,13 @@ def _replay(
     session: Session, key: DataKey, existing: Incident, body: IncidentCreate
 ) -> IncidentOut:
     if existing.account_id != key.account_id:
-        raise rev.id_in_use()
+        raise id_in_use()
     first = _revision(session, existing, 1)
     if first.content_enc is None:
         raise rev.Withdrawn("This incident was withdrawn.")
     stored = content.document(content.row_columns(first), _open(key, first).body)
     if stored != content.fields_document(body):
-        raise rev.id_in_use()
+        raise id_in_use()
     return get_view(session, key, existing.id)
 
 
@@ -217,7 +218,7 @@ def amend_incident(
     current_values = content.read_fields(current_row, sealed)
     current = incident_out(incident.id, incident.recorded_at, current_row, current_values)
     [current] = with_links(session, key.account_id, [current])
-    rev.require_match(if_match, current.etag, lambda: current)
+    require_match(if_match, current.etag, lambda: current)
     fields = _validated(current_values | patch.model_dump(exclude_unset=True))
     previous = content.document(content.row_columns(current_row), sealed)
     if content.fields_document(fields) == previous:
@@ -246,9 +247,9 @@ def withdraw_incident(
     if incident.withdrawn_at is not None:
         return
     current_row = _revision(session, incident, incident.current_revision)
-    rev.require_match(
+    require_match(
         if_match,
-        rev.make_etag(current_row.revision, current_row.id),
+        make_etag(current_row.revision, current_row.id),
         lambda: view(key, incident, current_row),
     )
     now, row_id, salt = utcnow(), uuid.uuid4(), rev.new_salt()

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Body, Response, status
 
 from app.db import SessionDep
-from app.diary.deps import IfMatch, KeyDep
 from app.diary.schemas import WithdrawIn
 from app.diary.subjects import service
 from app.diary.subjects.schemas import (
@@ -19,9 +18,11 @@ from app.diary.subjects.schemas import (
     SubjectRevisionPage,
 )
 from app.errors import problem_responses
+from app.etags import IfMatch
 from app.group_commit import GroupCommitDep
 from app.pagination import Cursor, Limit
 from app.security.actor import AccessTokenDep
+from app.security.keys import KeyDep
 
 router = APIRouter(tags=["subjects"])
 

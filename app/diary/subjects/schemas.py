@@ -9,16 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.accounts.schemas import Input
-from app.diary.types import (
-    Day,
-    Lines,
-    Name,
-    OrderKindCode,
-    RelationshipCode,
-    ShortText,
-    Text,
-)
+from app.diary.types import OrderKindCode, RelationshipCode
+from app.schemas import Day, Input, Lines, Name, ShortText, Text
 
 
 class SubjectOrder(Input):

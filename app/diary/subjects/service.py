@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from app.crypto.fields import DataKey
 from app.db import utcnow
 from app.diary import revisions as rev
-from app.diary.access import get_subject, owned_by
 from app.diary.subjects import content
 from app.diary.subjects.schemas import (
     SubjectCreate,
@@ -31,10 +30,12 @@ from app.diary.subjects.schemas import (
     SubjectRevisionOut,
     SubjectRevisionPage,
 )
-from app.errors import NotFound, Unprocessable
+from app.errors import NotFound, Unprocessable, id_in_use
+from app.etags import make_etag, require_match
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
 from app.models import Subject, SubjectRevision
+from app.ownership import get_subject, owned_by
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 
 FIELD_NAMES = tuple(SubjectFields.model_fields)
@@ -74,7 +75,7 @@ def subject_out(
         **values,
         id=subject_id,
         revision=row.revision,
-        etag=rev.make_etag(row.revision, row.id),
+        etag=make_etag(row.revision, row.id),
         recorded_at=first_recorded_at,
         updated_at=row.recorded_at,
     )
@@ -146,20 +147,20 @@ def create_subject(session: Session, key: DataKey, body: SubjectCreate) -> tuple
     try:
         session.flush()
     except IntegrityError as exc:  # the same id, created at this moment in another account
-        raise rev.id_in_use() from exc
+        raise id_in_use() from exc
     return subject_out(subject.id, subject.recorded_at, row, _values(body)), True
 
 
 def _replay(session: Session, key: DataKey, existing: Subject, body: SubjectCreate) -> SubjectOut:
     if existing.account_id != key.account_id:
-        raise rev.id_in_use()
+        raise id_in_use()
     first = _revision(session, existing, 1)
     if first.content_enc is None:
         raise rev.Withdrawn("This subject was withdrawn.")
     if content.document(first.relationship, _open(key, first).body) != content.fields_document(
         body
     ):
-        raise rev.id_in_use()
+        raise id_in_use()
     return get_view(session, key, existing.id)
 
 
@@ -182,7 +183,7 @@ def amend_subject(
     sealed = _open(key, current_row).body
     values = content.read_fields(current_row.relationship, sealed)
     current = subject_out(subject.id, subject.recorded_at, current_row, values)
-    rev.require_match(if_match, current.etag, lambda: current)
+    require_match(if_match, current.etag, lambda: current)
     try:
         fields = SubjectFields.model_validate(values | patch.model_dump(exclude_unset=True))
     except ValidationError as exc:
@@ -205,9 +206,9 @@ def withdraw_subject(
     if subject.withdrawn_at is not None:
         return
     current_row = _revision(session, subject, subject.current_revision)
-    rev.require_match(
+    require_match(
         if_match,
-        rev.make_etag(current_row.revision, current_row.id),
+        make_etag(current_row.revision, current_row.id),
         lambda: stored_view(subject.id, subject.recorded_at, key, current_row),
     )
     now, row_id, salt = utcnow(), uuid.uuid4(), rev.new_salt()

@@ -36,8 +36,9 @@ from reportlab.platypus import Flowable, SimpleDocTemplate
 from app.chronology.presentation import build_presentation
 from app.chronology.schemas import Summary
 from app.crypto.signing import PdfIdentity, SigningKeys, key_fingerprint
+from app.evidence.exhibits import Exhibit
 from app.exports.fonts import Fonts, pdf_fonts
-from app.exports.model import ChainHead, Exhibit
+from app.exports.model import ChainHead
 from app.exports.pdf.kit import Printer, format_time
 from app.exports.pdf.sections import analysis, charts, cover
 from app.exports.pdf.tables import exhibit_table, incident_table, integrity

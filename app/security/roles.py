@@ -1,4 +1,7 @@
-"""Who may use sharing routes: victims on one side, staff with two-factor on the other.
+"""Role dependencies: victims on one side, staff with two-factor on the other.
+
+Sharing, exports and the audit trail all guard routes with them, so they live with the
+current-actor dependency rather than in one of those packages.
 
 Staff (service admins, organisation admins, caseworkers) must have TOTP turned on before any
 staff route answers; until then they get 403 `totp-required` and can still enrol through

@@ -1,6 +1,8 @@
-"""The one place that decides which diary objects a caller can see: their own account's.
+"""The one place that builds an account-scoped query: a caller sees their own account's rows.
 
-Every diary query starts from `owned()`; every single-object route loads through
+Shared by every package that holds a victim's data (diary, evidence, exports, risk, sharing's
+chain export), so it lives at the app level, not in one of them. Every such query starts from
+`owned()`; every single-object route loads through
 `load_owned` (`get_incident`, `get_subject`, and the evidence, upload and export lookups),
 which answers 404 alike for an id that does not exist and for one that belongs to another
 account, so ids reveal nothing.
