@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.chronology.codes import taxonomy_document
 from app.db import SessionDep
 from app.diary import sync
 from app.diary.deps import KeyDep
 from app.diary.integrity import verify_diary
 from app.diary.schemas import IntegrityReport, SyncPage
-from app.diary.taxonomy import taxonomy_document
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, JsonValue, Strict
 
-from app.diary.taxonomy import (
+from app.chronology.codes import (
     BEHAVIOUR_CODES,
     CHANNEL_CODES,
     IMPACT_CODES,

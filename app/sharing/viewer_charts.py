@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from app.chronology.codes import SEVERITY_LEGEND
 from app.chronology.schemas import Summary
 
 WIDTH, HEIGHT = 720.0, 220.0
@@ -28,14 +29,6 @@ SEVERITY_COLOURS = {
     3: "#8a6100",
     4: "#b5400f",
     5: "#9b0018",
-}
-SEVERITY_NAMES = {
-    0: "no severity recorded",
-    1: "1: contact, gifts, publishing, monitoring",
-    2: "2: loitering, watching, following, third parties",
-    3: "3: property, turning up, breach of an order",
-    4: "4: threats, sexual behaviour",
-    5: "5: violence, weapons, strangulation",
 }
 
 
@@ -191,7 +184,7 @@ def timeline_chart(summary: Summary, numbers: dict[str, int]) -> Chart:
         x_ticks=x_ticks,
         table_headers=("Severity", "Incidents"),
         table_rows=[
-            (SEVERITY_NAMES[level], str(counts[level]))
+            (SEVERITY_LEGEND[level], str(counts[level]))
             for level in sorted(counts, reverse=True)
             if counts[level]
         ],

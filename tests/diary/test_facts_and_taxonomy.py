@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.accounts.keys import load_data_key
+from app.chronology.codes import TAXONOMY_VERSION, taxonomy_document
 from app.chronology.model import IncidentFacts, Order, SubjectFacts
 from app.diary.facts import load_facts
 from app.diary.filters import IncidentFilters
-from app.diary.taxonomy import TAXONOMY_VERSION, taxonomy_document
 from tests.conftest import User
 from tests.diary.support import (
     create_incident,
