@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from app.accounts.keys import actor_key
 from app.audit import record as audit
+from app.bodies import NOT_JSON, takes
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep, utcnow
 from app.errors import problem_responses
@@ -34,6 +35,7 @@ _ZIP: dict[int | str, dict[str, Any]] = {
     responses={**_ZIP, **problem_responses(401, 403)},
     dependencies=[RecordsReads],
 )
+@takes(NOT_JSON)
 def export_account(
     request: Request, victim: VictimActor, session: SessionDep, ctx: CtxDep
 ) -> Response:

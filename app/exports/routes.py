@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 
 from app.audit.record import AuditActor
 from app.blobs import BlobNotFound, BlobStoreError
+from app.bodies import NOT_JSON, takes
 from app.context import AppContext, CtxDep
 from app.crypto.stream import StreamCorrupted, plaintext_size
 from app.db import RecordsReads, SessionDep
@@ -163,6 +164,7 @@ def download_headers(result: jobs.Result) -> dict[str, str]:
     responses={**_FILES, **problem_responses(401, 404, 409, 410, 422, 503)},
     dependencies=[RecordsReads],
 )
+@takes(NOT_JSON)
 def download_export(
     export_id: uuid.UUID,
     request: Request,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.accounts.keys import actor_key
+from app.bodies import NOT_JSON, takes
 from app.chronology.routes import ChronologyOut
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep
@@ -149,6 +150,7 @@ def get_client_evidence(
         **problem_responses(401, 403, 404, 410, 422, 429, 500, 503),
     },
 )
+@takes(NOT_JSON)
 async def get_client_evidence_content(
     access: DiaryClient,
     evidence_id: uuid.UUID,

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
+from app.bodies import NOT_JSON, takes
 from app.context import AppContext, CtxDep
 from app.crypto.signing import SigningKeys
 from app.db import RecordsReads, SessionDep, utcnow
@@ -93,6 +94,7 @@ def _readable(request: Request, ctx: AppContext, session: Session, token: str) -
         {200: {"description": "The chronology, or the passcode form.", "content": _HTML}}
     ),
 )
+@takes(NOT_JSON)
 def view_share(token: str, request: Request, session: SessionDep, ctx: CtxDep) -> Response:
     """The shared course-of-conduct summary as a web page (or its passcode form)."""
     link = find_link(session, ctx.keyring.hmac_key, token)
@@ -121,6 +123,7 @@ def view_share(token: str, request: Request, session: SessionDep, ctx: CtxDep) -
     ),
     dependencies=[password_slot],
 )
+@takes(NOT_JSON)
 def enter_passcode(
     token: str,
     request: Request,
@@ -191,6 +194,7 @@ def _download_headers(filename: str) -> dict[str, str]:
         }
     ),
 )
+@takes(NOT_JSON)
 def download_pdf(token: str, request: Request, session: SessionDep, ctx: CtxDep) -> Response:
     """The chronology as a PDF signed by the service (PAdES)."""
     opened = _readable(request, ctx, session, token)
@@ -219,6 +223,7 @@ def download_pdf(token: str, request: Request, session: SessionDep, ctx: CtxDep)
         }
     ),
 )
+@takes(NOT_JSON)
 def download_bundle(token: str, request: Request, session: SessionDep, ctx: CtxDep) -> Response:
     """The evidence bundle (docs/verifying.md), made while it is sent."""
     opened = _readable(request, ctx, session, token)
@@ -251,6 +256,7 @@ def download_bundle(token: str, request: Request, session: SessionDep, ctx: CtxD
         }
     ),
 )
+@takes(NOT_JSON)
 def download_exhibit(
     token: str, number: str, request: Request, session: SessionDep, ctx: CtxDep
 ) -> Response:
