@@ -30,7 +30,7 @@ from app.chronology.model import IncidentFacts, Order, SubjectFacts
 from app.chronology.schemas import Summary
 from app.chronology.summary import build_summary
 from app.crypto.signing import SigningKeys
-from app.exports.bundle import write_bundle
+from app.exports.bundle.write import write_bundle
 from app.exports.model import ChainHead, Exhibit
 from app.exports.pdf import export_pdf
 

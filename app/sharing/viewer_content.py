@@ -24,7 +24,7 @@ from app.context import AppContext
 from app.crypto.signing import SigningKeys
 from app.diary.filters import IncidentFilters
 from app.evidence.exhibits import open_exhibit
-from app.exports.bundle import write_bundle
+from app.exports.bundle.write import write_bundle
 from app.exports.content import ExportContent, exhibits_in_scope, load_content
 from app.exports.model import Exhibit
 from app.exports.pdf import export_pdf

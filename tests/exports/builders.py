@@ -19,7 +19,7 @@ from app.chronology.model import IncidentFacts, SubjectFacts
 from app.chronology.schemas import Summary
 from app.chronology.summary import build_summary
 from app.crypto.signing import SigningKeys
-from app.exports.bundle import BundleResult, write_bundle
+from app.exports.bundle.write import BundleResult, write_bundle
 from app.exports.model import Exhibit
 from app.integrity.canonical import (
     GENESIS_HASH,

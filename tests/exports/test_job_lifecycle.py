@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app import cli
-from app.exports import runner
-from app.exports.cleanup import run_export_cleanup
+from app.exports.jobs import runner
+from app.exports.jobs.cleanup import run_export_cleanup
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import User

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.exports.verify import verify_bundle
+from app.exports.bundle.verify import verify_bundle
 from tests.conftest import ROOT, User, stored_bytes
 from tests.evidence.conftest import stored_blobs
 from tests.evidence.support import jpeg_with_exif, multipart

@@ -41,7 +41,7 @@ from app.diary.incidents import service as incidents
 from app.diary.subjects import service as subjects
 from app.evidence import download
 from app.evidence import service as evidence
-from app.exports import jobs
+from app.exports.jobs import service as jobs
 from app.exports.model import safe_file_name
 from app.exports.streaming import written_chunks
 from app.models import Incident, Subject

@@ -1,4 +1,4 @@
-"""GET /v1/me/export: a copy of everything the caller's account holds (app.exports.account).
+"""GET /v1/me/export: a copy of everything the caller's account holds (`archive`).
 
 Victims only: it is their diary and record. The download is recorded in their audit trail as
 `account.exported` before anything is read.
@@ -17,7 +17,7 @@ from app.bodies import NOT_JSON, takes
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep, utcnow
 from app.errors import problem_responses
-from app.exports.account import account_zip, documents
+from app.exports.account.archive import account_zip, documents
 from app.security.client import client_facts
 from app.sharing.deps import VictimActor
 
