@@ -39,11 +39,11 @@ from app.risk.routes import router as risk_router
 from app.security.passwords import PasswordHasher
 from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
-from app.sharing.client_data_routes import router as client_data_router
-from app.sharing.client_routes import router as clients_router
+from app.sharing.clients.data_routes import router as client_data_router
+from app.sharing.clients.routes import router as clients_router
 from app.sharing.grant_routes import router as grants_router
 from app.sharing.organisation_routes import router as organisations_router
-from app.sharing.share_routes import router as shares_router
+from app.sharing.shares.routes import router as shares_router
 from app.sharing.viewer_routes import router as viewer_router
 
 ROUTERS = (

@@ -13,7 +13,8 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
-from app.sharing import clients, grants, schemas
+from app.sharing import grants, schemas
+from app.sharing.clients import service as clients
 from app.sharing.deps import VictimActor
 
 router = APIRouter(tags=["grants"])

@@ -34,8 +34,8 @@ from app.models import ShareLink, ShareViewerSession
 from app.security import ratelimit
 from app.security.client import ClientFacts
 from app.security.tokens import keyed_hash
-from app.sharing.share_schemas import Recipient
-from app.sharing.shares import (
+from app.sharing.shares.schemas import Recipient
+from app.sharing.shares.service import (
     MAX_TOKEN_LENGTH,
     SHARE_PREFIX,
     open_recipient,

@@ -29,8 +29,8 @@ from app.exports.content import ExportContent, exhibits_in_scope, load_content
 from app.exports.model import Exhibit
 from app.exports.pdf import export_pdf
 from app.exports.streaming import written_chunks
-from app.sharing.share_schemas import ShareScope
-from app.sharing.shares import scope_of
+from app.sharing.shares.schemas import ShareScope
+from app.sharing.shares.service import scope_of
 from app.sharing.viewer import Opened
 
 

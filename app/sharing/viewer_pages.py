@@ -28,7 +28,7 @@ from app.chronology.schemas import TimelineEntry
 from app.chronology.text import time_text
 from app.errors import problem
 from app.sharing import drafts
-from app.sharing.share_schemas import ShareScope
+from app.sharing.shares.schemas import ShareScope
 from app.sharing.viewer_charts import frequency_chart, timeline_chart
 from app.sharing.viewer_content import SharedView
 

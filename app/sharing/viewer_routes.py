@@ -27,7 +27,7 @@ from app.security import ratelimit
 from app.security.client import client_facts
 from app.security.slots import password_slot
 from app.sharing.chain_export import chain_document
-from app.sharing.shares import status_of
+from app.sharing.shares.service import status_of
 from app.sharing.viewer import (
     COOKIE_NAME,
     Opened,

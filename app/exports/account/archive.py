@@ -48,8 +48,10 @@ from app.models import Incident, Subject
 from app.risk import service as risk
 from app.security.actor import Actor
 from app.sessions import service as sessions
-from app.sharing import clients, drafts, grants, shares
+from app.sharing import drafts, grants
 from app.sharing.chain_export import chain_document
+from app.sharing.clients import service as clients
+from app.sharing.shares import service as shares
 
 PAGE = 200
 Item = TypeVar("Item", bound=BaseModel, covariant=True)

@@ -25,10 +25,11 @@ from app.evidence import download
 from app.evidence.schemas import EvidenceOut, EvidencePage
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
-from app.sharing import client_data, drafts
+from app.sharing import drafts
 from app.sharing.access import AssistClient, DiaryClient, SummaryClient
+from app.sharing.clients import data as client_data
 from app.sharing.deps import VictimActor
-from app.sharing.share_schemas import ClientIncidentOut, ClientIncidentPage, DraftPage
+from app.sharing.shares.schemas import ClientIncidentOut, ClientIncidentPage, DraftPage
 
 router = APIRouter(tags=["clients"], dependencies=[RecordsReads])
 

@@ -13,8 +13,9 @@ from app.db import RecordsReads, SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
-from app.sharing import clients, grants, schemas
+from app.sharing import grants, schemas
 from app.sharing.access import AssistClient, SummaryClient
+from app.sharing.clients import service as clients
 from app.sharing.deps import Caseworker
 
 router = APIRouter(tags=["clients"], dependencies=[RecordsReads])

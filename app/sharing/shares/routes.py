@@ -12,9 +12,9 @@ from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
 from app.security.slots import password_slot
-from app.sharing import shares
 from app.sharing.deps import VictimActor
-from app.sharing.share_schemas import (
+from app.sharing.shares import service as shares
+from app.sharing.shares.schemas import (
     ShareAccessPage,
     ShareCreatedOut,
     ShareIn,

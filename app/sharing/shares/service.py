@@ -36,7 +36,7 @@ from app.security.actor import Actor
 from app.security.client import ClientFacts
 from app.security.tokens import keyed_hash, new_token
 from app.sharing.paging import newest_first, split_page
-from app.sharing.share_schemas import (
+from app.sharing.shares.schemas import (
     Recipient,
     ShareAccessOut,
     ShareAccessPage,
