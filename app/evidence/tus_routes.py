@@ -4,17 +4,15 @@ Standard tus clients work unchanged: they send the access token as a header. Eve
 carries `Tus-Resumable`; errors are problem+json like everywhere else. The upload id becomes
 the evidence id once the last byte is in: `/v1/uploads/{id}` -> `/v1/evidence/{id}`.
 
-PATCH streams: it claims the upload (app.evidence.uploads), encrypts and stores the body in a
-worker thread with no transaction open (app.evidence.transfer), then saves the new offset.
+PATCH parses the tus headers and calls app.evidence.appending.append once: it claims the upload,
+stores the body with no transaction open, saves the new offset and completes the upload.
 """
 
 from __future__ import annotations
 
 import inspect
-import time
 import uuid
 from collections.abc import Callable, Coroutine
-from functools import partial
 from typing import Annotated, Any
 
 import anyio
@@ -28,18 +26,12 @@ from app.crypto.fields import DataKey
 from app.db import SessionDep
 from app.diary.deps import KeyDep
 from app.errors import PROBLEM_CONTENT_TYPE
-from app.evidence import completion, hashing, media, sealing, storage, tus, uploads
-from app.evidence.body import BodyChecks
-from app.evidence.errors import FileTooLarge, UnsupportedMedia, UploadBusy, store_failures
-from app.evidence.transfer import Body, in_transfer_thread, transfer_slot
+from app.evidence import appending, completion, hashing, media, sealing, tus, uploads
+from app.evidence.appending import progress
+from app.evidence.errors import FileTooLarge, UnsupportedMedia, UploadBusy
+from app.evidence.transfer import transfer_slot
 
 OFFSET_STREAM = "application/offset+octet-stream"
-# A PATCH longer than this saves its progress every so many bytes (see `_receive`).
-CHECKPOINT_BYTES = 64 * 1024 * 1024
-# The body is encrypted and stored in batches of this size (an S3 part: see app.blobs.s3), so
-# a PATCH holds at most this much of it in memory.
-WRITE_BATCH_BYTES = 8 * 1024 * 1024
-
 _PROBLEM = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _ERRORS = {
     400: "Malformed tus headers",
@@ -214,13 +206,6 @@ def _metadata(key: DataKey, claim: uploads.Claim) -> tus.UploadMetadata:
     return tus.UploadMetadata(details.file_name, details.caption, claim.incident_ids)
 
 
-def _progress(claim: uploads.Claim, received: int, *, done: bool) -> dict[str, str]:
-    headers = {"Upload-Offset": str(received), "Upload-Length": str(claim.length)}
-    if not done:
-        headers["Upload-Expires"] = tus.http_date(claim.expires_at)
-    return headers
-
-
 @router.head(
     "/v1/uploads/{upload_id}",
     operation_id="evidence_upload_head",
@@ -245,45 +230,18 @@ async def head_upload(upload_id: uuid.UUID, key: KeyDep, ctx: CtxDep) -> Respons
         uploads.look, ctx.sessionmaker, key.account_id, upload_id
     )
     if found.completed or found.received < found.length or found.state is None:
-        headers = _progress(found, found.received, done=found.completed)
+        headers = progress(found, found.received, done=found.completed)
         metadata = tus.metadata_header(_metadata(key, found))
         if metadata:
             headers["Upload-Metadata"] = metadata
         return Response(status_code=200, headers=headers)
     try:
-        held = await _claim(ctx, key, upload_id, found.length)
+        held = await appending.claim(ctx, key, upload_id, found.length)
     except UploadBusy:  # someone is completing it right now
-        return Response(status_code=200, headers=_progress(found, found.received, done=False))
+        return Response(status_code=200, headers=progress(found, found.received, done=False))
     if not held.completed and held.state is not None:
-        await _complete(ctx, key, held, held.state)
-    return Response(status_code=200, headers=_progress(held, held.length, done=True))
-
-
-async def _claim(ctx: CtxDep, key: DataKey, upload_id: uuid.UUID, offset: int) -> uploads.Claim:
-    return await anyio.to_thread.run_sync(
-        uploads.claim,
-        ctx.sessionmaker,
-        key.account_id,
-        upload_id,
-        offset,
-        ctx.settings.upload_lease_seconds,
-    )
-
-
-async def _complete(
-    ctx: CtxDep, key: DataKey, held: uploads.Claim, state: storage.WriterState
-) -> None:
-    try:
-        with store_failures():
-            await anyio.to_thread.run_sync(completion.complete_upload, ctx, key, held, state)
-    except BaseException:
-        await _release(ctx, held)
-        raise
-
-
-async def _release(ctx: CtxDep, held: uploads.Claim) -> None:
-    with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(uploads.release, ctx.sessionmaker, held)
+        await appending.complete(ctx, key, held, held.state)
+    return Response(status_code=200, headers=progress(held, held.length, done=True))
 
 
 @router.patch(
@@ -329,123 +287,8 @@ async def patch_upload(
     checksum = tus.parse_checksum(upload_checksum)
     declared = request.headers.get("content-length")
     with transfer_slot(request, key.account_id, ctx.settings):
-        return await _patch(ctx, key, upload_id, request, offset, checksum, declared)
-
-
-async def _patch(
-    ctx: CtxDep,
-    key: DataKey,
-    upload_id: uuid.UUID,
-    request: Request,
-    offset: int,
-    checksum: tus.Checksum | None,
-    declared: str | None,
-) -> Response:
-    held = await _claim(ctx, key, upload_id, offset)
-    if held.completed:
-        return Response(status_code=204, headers=_progress(held, held.length, done=True))
-    try:
-        room = held.length - held.received
-        if declared is not None and declared.isdigit() and int(declared) > room:
-            raise FileTooLarge(f"Upload-Length leaves room for {room} more bytes.")
-        running = hashing.resume(held.upload_id, held.state)
-        with store_failures():
-            state, body = await _receive(
-                ctx, key, held, request, BodyChecks(room, checksum), running
-            )
-    except UnsupportedMedia:
-        # Refused on its first bytes: nothing of it is kept, and its reservation is freed.
-        await anyio.to_thread.run_sync(uploads.discard, ctx.sessionmaker, held)
-        await anyio.to_thread.run_sync(
-            completion.remove_upload_blob, ctx, held.state, held.blob_key
-        )
-        hashing.forget(held.upload_id)
-        raise
-    except BaseException:
-        await _release(ctx, held)
-        raise
-    done = state.received == held.length
-    keep = ctx.settings.upload_lease_seconds if done else None
-    saved = await anyio.to_thread.run_sync(
-        partial(uploads.save, keep_lease_seconds=keep), ctx.sessionmaker, held, state
-    )
-    if not saved:
-        raise UploadBusy("This upload was taken over by another request; resume with HEAD.")
-    hashing.remember(held.upload_id, state, running)
-    if body.stalled:
-        # What arrived is saved: the client resumes from this offset (HEAD says the same).
-        raise body.too_slow(
-            f"The body stalled; {state.received} bytes are stored, resume from there.",
-            headers={**_progress(held, state.received, done=False)},
-        )
-    if not done:
-        return Response(status_code=204, headers=_progress(held, state.received, done=False))
-    await _complete(ctx, key, held, state)
-    return Response(status_code=204, headers=_progress(held, held.length, done=True))
-
-
-async def _receive(
-    ctx: CtxDep,
-    key: DataKey,
-    held: uploads.Claim,
-    request: Request,
-    checks: BodyChecks,
-    running: Any | None,
-) -> tuple[storage.WriterState, Body]:
-    """Encrypt and store the body after the claimed offset; the new state, not yet saved.
-
-    The body is read on the event loop (app.evidence.transfer); a transfer thread is taken
-    only to encrypt and store each batch that has arrived. `running`, the upload's SHA-256 so
-    far if this process knows it, is extended in step.
-    """
-    hash_update = running.update if running is not None else None
-    file_key = sealing.unwrap_file_key(key, held.upload_id, held.file_key_enc)
-    aad = sealing.stream_aad(key.account_id, held.upload_id)
-    lease = ctx.settings.upload_lease_seconds
-    check = checks.start()
-
-    def save(state: storage.WriterState) -> None:
-        if not uploads.save(ctx.sessionmaker, held, state, keep_lease_seconds=lease):
-            raise UploadBusy("This upload was taken over by another request.")
-        hashing.remember(held.upload_id, state, running.copy() if running else None)
-
-    def start() -> storage.WriterState:
-        state = storage.start_upload(ctx.blobs, held.blob_key, file_key, aad)
-        save(state)  # at once, so a failed first request leaves nothing unknown
-        return state
-
-    def write(state: storage.WriterState, batch: bytes) -> storage.WriterState:
-        check.hash(batch)
-        return storage.append(ctx.blobs, state, file_key, aad, (batch,), hash_update=hash_update)
-
-    state = held.state
-    body = Body(request, ctx.settings)
-    renewed = time.monotonic()
-    unsaved = 0
-    async for batch in body.batches(WRITE_BATCH_BYTES):
-        check.see(batch)
-        if state is None or state.received == 0:
-            # Sniffed from the first bytes, so a file of a kind that is refused anyway is
-            # refused now, not after all of it has been sent (completion checks it again).
-            completion.inspect_head(batch[: media.HEAD_BYTES])
-        if state is None:
-            state = await in_transfer_thread(request, start)
-        # Renewed before the batch is written, never after the lease could have run out.
-        if time.monotonic() - renewed > lease / 3:
-            if not await anyio.to_thread.run_sync(uploads.renew, ctx.sessionmaker, held, lease):
-                raise UploadBusy("This upload was taken over by another request.")
-            renewed = time.monotonic()
-        state = await in_transfer_thread(request, write, state, batch)
-        unsaved += len(batch)
-        # A long body is saved as it goes, so a crash loses at most one portion of it; with a
-        # checksum nothing may count before the whole body is checked, so it is saved once.
-        if checks.checksum is None and unsaved >= CHECKPOINT_BYTES:
-            await in_transfer_thread(request, save, state)
-            unsaved = 0
-    check.finish(cut_short=body.cut_short)
-    if state is None:  # an empty first PATCH: the upload starts all the same
-        state = await in_transfer_thread(request, start)
-    return state, body
+        now = await appending.append(ctx, key, upload_id, request, offset, checksum, declared)
+    return Response(status_code=204, headers=progress(now.claim, now.received, done=now.done))
 
 
 @router.delete(
