@@ -24,8 +24,8 @@ from app.crypto import rotation
 from app.crypto.keyring import KeyRing, save_keyring
 from app.crypto.signing import rotate_signing_keys, signing_keys_path
 from app.evidence.cleanup import run_cleanup
-from app.exports import verify
-from app.exports.cleanup import run_export_cleanup
+from app.exports.bundle import verify
+from app.exports.jobs.cleanup import run_export_cleanup
 from app.main import build_context, create_app
 from app.openapi import render
 from app.security.client import ClientFacts

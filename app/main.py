@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 import anyio
 import anyio.to_thread
@@ -15,6 +14,7 @@ from fastapi.routing import APIRoute
 from app.accounts.routes import router as accounts_router
 from app.audit.routes import router as audit_router
 from app.blobs import open_blob_store
+from app.bodies import BodyPolicy
 from app.chronology.routes import router as chronology_router
 from app.console.account_routes import router as console_account_router
 from app.console.admin_routes import router as console_admin_router
@@ -45,11 +45,11 @@ from app.risk.routes import router as risk_router
 from app.security.passwords import PasswordHasher
 from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
-from app.sharing.client_data_routes import router as client_data_router
-from app.sharing.client_routes import router as clients_router
+from app.sharing.clients.data_routes import router as client_data_router
+from app.sharing.clients.routes import router as clients_router
 from app.sharing.grant_routes import router as grants_router
 from app.sharing.organisation_routes import router as organisations_router
-from app.sharing.share_routes import router as shares_router
+from app.sharing.shares.routes import router as shares_router
 from app.viewer.routes import router as viewer_router
 
 ROUTERS = (
@@ -78,31 +78,6 @@ ROUTERS = (
     console_admin_router,
     console_account_router,
 )
-
-
-# The multipart form around a one-request upload's file: fields, part headers, boundaries.
-FORM_OVERHEAD_BYTES = 1024 * 1024
-
-
-def body_limit_for(path: str, settings: Settings) -> int | None:
-    """Routes that take more than a JSON body name their own limit; the rest get the default."""
-    if path.startswith("/v1/uploads/"):
-        return settings.max_upload_bytes  # each PATCH is held to its upload's length too
-    if path == "/v1/evidence":
-        return settings.max_multipart_bytes + FORM_OVERHEAD_BYTES
-    return None
-
-
-# Routes that speak something other than JSON (file bodies, HTML, downloads, metrics).
-_NON_JSON_PREFIXES = ("/v1/uploads", "/s/", "/metrics", "/console/")
-_NON_JSON_SUFFIXES = ("/content", "/download")
-_NON_JSON_PATHS = ("/v1/evidence", "/v1/me/export")  # a multipart upload; a zip download
-
-
-def takes_json(path: str) -> bool:
-    if path.startswith(_NON_JSON_PREFIXES) or path.endswith(_NON_JSON_SUFFIXES):
-        return False
-    return path not in _NON_JSON_PATHS
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -173,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if isinstance(route, APIRoute)
     ]
     install_openapi(app)
+    bodies = BodyPolicy(app.routes, settings)  # each route declares its body (app.bodies)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -208,8 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContext,
         max_body=settings.max_json_body_bytes,
-        body_limit_for=partial(body_limit_for, settings=settings),
-        takes_json=takes_json,
+        body_limit_for=bodies.limit_for,
+        takes_json=bodies.takes_json,
         hsts=settings.https_only,
         problem_type_base=settings.effective_problem_type_base,
     )

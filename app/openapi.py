@@ -52,21 +52,21 @@ _BODY_ERRORS = {
 def _value_sets() -> dict[frozenset[str], str]:
     """Every closed value set of the API and its one schema name, so that generated clients
     get one type per set (e.g. one BehaviourCode enum, not one per field that uses it)."""
+    from app.chronology import codes
     from app.chronology.law import Jurisdiction
     from app.chronology.schemas import Direction, FourCode
-    from app.diary import taxonomy
     from app.diary.incidents.service import RevisionKind
-    from app.exports.schemas import ExportFormat, ExportStatus
+    from app.exports.jobs.schemas import ExportFormat, ExportStatus
     from app.risk.schemas import AnsweredBy
     from app.sharing.schemas import GrantStatus, OrganisationKind, Scope, StaffRole
 
     sets: dict[str, Any] = {
-        "BehaviourCode": taxonomy.BEHAVIOUR_CODES,
-        "ChannelCode": taxonomy.CHANNEL_CODES,
-        "ImpactCode": taxonomy.IMPACT_CODES,
-        "RelationshipCode": taxonomy.RELATIONSHIP_CODES,
-        "OrderKindCode": taxonomy.ORDER_KINDS,
-        "PrecisionCode": taxonomy.PRECISIONS,
+        "BehaviourCode": codes.BEHAVIOUR_CODES,
+        "ChannelCode": codes.CHANNEL_CODES,
+        "ImpactCode": codes.IMPACT_CODES,
+        "RelationshipCode": codes.RELATIONSHIP_CODES,
+        "OrderKindCode": codes.ORDER_KINDS,
+        "PrecisionCode": codes.PRECISIONS,
         "Jurisdiction": get_args(Jurisdiction),
         "Direction": get_args(Direction),
         "FourCode": get_args(FourCode),

@@ -31,7 +31,7 @@ from app.chronology.schemas import Summary
 from app.chronology.summary import build_summary
 from app.crypto.signing import SigningKeys
 from app.evidence.exhibits import Exhibit
-from app.exports.bundle import write_bundle
+from app.exports.bundle.write import write_bundle
 from app.exports.model import ChainHead
 from app.exports.pdf import export_pdf
 

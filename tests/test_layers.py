@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "app",
             "app.settings",
+            "app.bodies",
             "app.errors",
             "app.logs",
             "app.metrics",
@@ -45,8 +46,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     # Pure logic over the data: the hash chain and the course-of-conduct analysis.
-    # The taxonomy is data the analysis reads (it imports nothing), though the diary owns it.
-    ("analysis", ("app.integrity", "app.chronology", "app.diary.taxonomy")),
+    ("analysis", ("app.integrity", "app.chronology", "app.chronology.codes")),
     # Domain packages, each importing only those above it in this list (and leaves).
     ("accounts", ("app.accounts", "app.sessions", "app.audit", "app.ops")),
     ("evidence", ("app.evidence",)),
@@ -64,11 +64,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 # (importer, imported): an upward import kept on purpose; the importer says why in a comment.
-UPWARD: set[tuple[str, str]] = {
-    # Only the type, under TYPE_CHECKING: the summary's presenter words the risk screening.
-    ("app.chronology.present", "app.risk.schemas"),
-    ("app.chronology.presentation", "app.risk.schemas"),
-}
+UPWARD: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)

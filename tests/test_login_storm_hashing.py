@@ -15,7 +15,7 @@ from app.accounts.routes import router as accounts
 from app.security.slots import password_slot
 from app.sessions.routes import router as sessions
 from app.sharing.organisation_routes import router as organisations
-from app.sharing.share_routes import router as shares
+from app.sharing.shares.routes import router as shares
 from app.viewer.routes import router as viewer
 
 HASHING_ROUTES = {

@@ -3,13 +3,15 @@
 FOUR (College of Policing, "think stalking first"): Fixated, Obsessive, Unwanted, Repeated.
 A marker is stated only with the incidents that show it; otherwise it reads "not indicated".
 What counts as evidence for each marker is fixed here:
-- Fixated: seeking the victim out or keeping track of them: following, watching, loitering,
-  monitoring; turning up at home or work; contacting or using people around the victim.
+- Fixated: seeking the victim out or keeping track of them (the codes whose `fixated` is
+  tracking: following, watching, loitering, monitoring); turning up at home or work; contacting
+  or using people around the victim.
 - Obsessive: persistence: contact through `MANY_CHANNELS` or more channels, incidents on
   `MANY_DAYS` or more days, or `BURST_PER_DAY` or more incidents on a single day.
 - Unwanted: conduct continuing on or after an order or warning against that subject, incidents
-  coded as a breach, contact (a contact behaviour, or any channel other than in person)
+  coded as a breach, contact (a `contact` behaviour, or any channel other than in person)
   continuing after the victim changed phone or accounts, gifts recorded as unwanted.
+Which code is evidence of which is a field of its row in app.chronology.codes.
 - Repeated: two or more incidents.
 """
 
@@ -19,7 +21,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from app.chronology.law import Jurisdiction, stalking_letter, stalking_provision
+from app.chronology.codes import (
+    BEHAVIOUR_GROUPS,
+    BEHAVIOURS,
+    CHANNEL_TERMS,
+    behaviour,
+    codes_where,
+    label,
+    order_kind,
+)
+from app.chronology.law import Jurisdiction, listed_codes, stalking_provision
 from app.chronology.model import IncidentFacts
 from app.chronology.schemas import (
     BehaviourCount,
@@ -32,29 +43,18 @@ from app.chronology.schemas import (
 )
 from app.chronology.text import count_text, day_text, join_words
 from app.chronology.timeline import Party, ids, weeks_spanned
-from app.diary.taxonomy import (
-    BEHAVIOUR_GROUPS,
-    BEHAVIOURS,
-    CHANNEL_TERMS,
-    behaviour,
-    label,
-    order_kind,
-)
 
 MANY_CHANNELS = 3
 MANY_DAYS = 10
 BURST_PER_DAY = 3
 
-TRACKING = ("following", "watching_or_spying", "loitering", "monitoring_communications")
-TURNING_UP = ("turning_up_at_home", "turning_up_at_work")
-CONTACT = (
-    "contacting",
-    "online_abuse",
-    "unwanted_gifts",
-    "third_party_contact",
-    "publishing_material",
-    "monitoring_communications",
-)
+# Which codes are evidence of what is a field of each code's row (app.chronology.codes).
+TRACKING = codes_where(lambda b: b.fixated == "tracking")
+TURNING_UP = codes_where(lambda b: b.fixated == "turning_up")
+PEOPLE_AROUND = codes_where(lambda b: b.fixated == "people_around")
+CONTACT = codes_where(lambda b: b.contact)
+BREACH = codes_where(lambda b: b.breach)
+UNWANTED = codes_where(lambda b: b.unwanted)
 NOT_INDICATED = "Not indicated by the diary."
 
 
@@ -99,14 +99,9 @@ def stalking_behaviours(
     ordered: Sequence[IncidentFacts], jurisdiction: Jurisdiction
 ) -> list[StalkingBehaviour]:
     """The listed examples of stalking behaviour that appear, by letter."""
-    codes_by_letter: dict[str, list[str]] = {}
-    for b in BEHAVIOURS:
-        letter = stalking_letter(jurisdiction, b.code, b.s2a3)
-        if letter is not None:
-            codes_by_letter.setdefault(letter, []).append(b.code)
     found = []
-    for letter in sorted(codes_by_letter):
-        incidents = with_any(ordered, codes_by_letter[letter])
+    for letter, codes in listed_codes(jurisdiction).items():
+        incidents = with_any(ordered, codes)
         if not incidents:
             continue
         provision, wording = stalking_provision(jurisdiction, letter)
@@ -116,7 +111,7 @@ def stalking_behaviours(
                 letter=letter,
                 provision=provision,
                 wording=wording,
-                behaviour_codes=[c for c in codes_by_letter[letter] if c in recorded],
+                behaviour_codes=[c for c in codes if c in recorded],
                 incident_ids=ids(incidents),
             )
         )
@@ -153,7 +148,8 @@ def _fixated(ordered: Sequence[IncidentFacts]) -> list[Statement]:
             f"{count_text(len(turning_up), 'incident')}."
         )
         statements.append(Statement(text=text, incident_ids=ids(turning_up)))
-    others = [i for i in ordered if i.via_third_party or "third_party_contact" in i.behaviours]
+    around = frozenset(PEOPLE_AROUND)
+    others = [i for i in ordered if i.via_third_party or not around.isdisjoint(i.behaviours)]
     if others:
         text = (
             "Contacting or using people around the victim (family, friends, colleagues or "
@@ -218,7 +214,7 @@ def _unwanted(ordered: Sequence[IncidentFacts], parties: Sequence[Party]) -> lis
                     f"of {day_text(starts_on)}: {count_text(len(after), 'incident')}."
                 )
                 statements.append(Statement(text=text, incident_ids=ids(after)))
-    coded = with_any(ordered, ("breach_of_order",))
+    coded = with_any(ordered, BREACH)
     if coded:
         text = (
             f"Recorded by the victim as a breach of an order: {count_text(len(coded), 'incident')}."
@@ -235,7 +231,7 @@ def _unwanted(ordered: Sequence[IncidentFacts], parties: Sequence[Party]) -> lis
                 f"{day_text(changed.occurred_on)}: {count_text(len(later), 'incident')} since."
             )
             statements.append(Statement(text=text, incident_ids=ids([changed, *later])))
-    gifts = with_any(ordered, ("unwanted_gifts",))
+    gifts = with_any(ordered, UNWANTED)
     if gifts:
         text = f"Gifts the victim recorded as unwanted: {count_text(len(gifts), 'incident')}."
         statements.append(Statement(text=text, incident_ids=ids(gifts)))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from math import ceil
 
+from app.chronology.codes import SEVERITY_LEGEND
 from app.chronology.schemas import PeriodCount, Summary
 from app.chronology.text import UK, count_text, day_text, local_day, month_text, short_day
 
@@ -39,12 +40,12 @@ class SeverityLevel:
 
 
 SEVERITY_SCALE: tuple[SeverityLevel, ...] = (
-    SeverityLevel(0, "-", "no severity recorded", "#6b6b6b"),
-    SeverityLevel(1, "1", "1: contact, gifts, publishing, monitoring", "#1f5fa8"),
-    SeverityLevel(2, "2", "2: loitering, watching, following, third parties", "#1b7a4b"),
-    SeverityLevel(3, "3", "3: property, turning up, breach of an order", "#8a6100"),
-    SeverityLevel(4, "4", "4: threats, sexual behaviour", "#b5400f"),
-    SeverityLevel(5, "5", "5: violence, weapons, strangulation", "#9b0018"),
+    SeverityLevel(0, "-", SEVERITY_LEGEND[0], "#6b6b6b"),
+    SeverityLevel(1, "1", SEVERITY_LEGEND[1], "#1f5fa8"),
+    SeverityLevel(2, "2", SEVERITY_LEGEND[2], "#1b7a4b"),
+    SeverityLevel(3, "3", SEVERITY_LEGEND[3], "#8a6100"),
+    SeverityLevel(4, "4", SEVERITY_LEGEND[4], "#b5400f"),
+    SeverityLevel(5, "5", SEVERITY_LEGEND[5], "#9b0018"),
 )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
+from app.chronology.codes import behaviour
 from app.chronology.law import LAU_CAVEAT, LONG_GAP_DAYS
 from app.chronology.model import IncidentFacts
 from app.chronology.schemas import (
@@ -28,7 +29,6 @@ from app.chronology.schemas import (
 )
 from app.chronology.text import count_text, day_text
 from app.chronology.timeline import ids, incident_severity
-from app.diary.taxonomy import behaviour
 
 MIN_TREND_INCIDENTS = 4
 MIN_TREND_SPAN = timedelta(days=14)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+from app.chronology.codes import BEHAVIOURS, Behaviour
+
 Jurisdiction = Literal["england_wales", "scotland", "northern_ireland"]
 JURISDICTIONS: frozenset[str] = frozenset({"england_wales", "scotland", "northern_ireland"})
 
@@ -38,23 +40,12 @@ LAU_CAVEAT = (
     "the incidents either side of this gap."
 )
 
-# The examples of stalking behaviour each jurisdiction lists, by taxonomy code.
-# PHA 1997 s.2A(3) is the taxonomy's own `s2a3` letter; CJLSA 2010 s.39(6) differs:
-# (e) entering premises, (h) giving or leaving things, and it covers "any other person".
-# PSA NI 2022 s.1(4) lists the same conduct under the same letters as s.39(6), so Northern
-# Ireland shares the letter table and the wording (only the citation differs).
-_S39_LETTERS: dict[str, str] = {
-    "following": "a",
-    "contacting": "b",
-    "third_party_contact": "b",
-    "publishing_material": "c",
-    "monitoring_communications": "d",
-    "loitering": "f",
-    "interfering_with_property": "g",
-    "unwanted_gifts": "h",
-    "watching_or_spying": "i",
-}
-
+# The examples of stalking behaviour each jurisdiction lists. Which code falls under which
+# letter is a field of the code's row (app.chronology.codes: `s2a3`, `s39`); the wording is here.
+# CJLSA 2010 s.39(6) differs from PHA 1997 s.2A(3): (e) entering premises, (h) giving or leaving
+# things, and it covers "any other person". PSA NI 2022 s.1(4) lists the same conduct under the
+# same letters as s.39(6), so Northern Ireland shares the letters and the wording (only the
+# citation differs).
 _S39_LABELS: dict[str, str] = {
     "a": "following the victim or any other person",
     "b": "contacting or attempting to contact the victim or any other person",
@@ -77,11 +68,22 @@ _S2A3_LABELS: dict[str, str] = {
 }
 
 
-def stalking_letter(jurisdiction: Jurisdiction, code: str, s2a3: str | None) -> str | None:
+def stalking_letter(jurisdiction: Jurisdiction, behaviour: Behaviour) -> str | None:
     """The letter of the stalking-examples list this behaviour falls under, if any."""
     if jurisdiction in ("scotland", "northern_ireland"):
-        return _S39_LETTERS.get(code)
-    return s2a3
+        return behaviour.s39
+    return behaviour.s2a3
+
+
+def listed_codes(jurisdiction: Jurisdiction) -> dict[str, list[str]]:
+    """letter -> the behaviour codes under it in the jurisdiction's list, by letter, then in
+    taxonomy order."""
+    by_letter: dict[str, list[str]] = {}
+    for b in BEHAVIOURS:
+        letter = stalking_letter(jurisdiction, b)
+        if letter is not None:
+            by_letter.setdefault(letter, []).append(b.code)
+    return {letter: by_letter[letter] for letter in sorted(by_letter)}
 
 
 def stalking_provision(jurisdiction: Jurisdiction, letter: str) -> tuple[str, str]:

@@ -11,8 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from app.chronology.text import local_day
-from app.diary.taxonomy import (
+from app.chronology.codes import (
     BEHAVIOUR_CODES,
     CHANNEL_CODES,
     IMPACT_CODES,
@@ -20,6 +19,7 @@ from app.diary.taxonomy import (
     PRECISIONS,
     RELATIONSHIP_CODES,
 )
+from app.chronology.text import local_day
 
 
 def require_aware(name: str, value: datetime) -> datetime:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.chronology.behaviours import with_any
+from app.chronology.behaviours import BREACH, with_any
+from app.chronology.codes import CHANNEL_TERMS, IMPACT_TERMS, behaviour, codes_where, label
 from app.chronology.frequency import gap_analysis
 from app.chronology.law import (
     BREACH_LAW,
@@ -30,7 +31,7 @@ from app.chronology.law import (
     THREATENING_LAW,
     Jurisdiction,
     course_of_conduct_law,
-    stalking_letter,
+    listed_codes,
     stalking_list_name,
     stalking_provision,
 )
@@ -38,7 +39,9 @@ from app.chronology.model import IncidentFacts
 from app.chronology.schemas import CourseOfConduct, OffenceIndicator, OrderBreach, Statement
 from app.chronology.text import count_text, day_text, join_words
 from app.chronology.timeline import Party, ids, merge
-from app.diary.taxonomy import BEHAVIOURS, CHANNEL_TERMS, IMPACT_TERMS, behaviour, label
+
+# Threatening or abusive behaviour (s.38 / NI s.2) is a field of each code's row.
+THREATENING = codes_where(lambda b: b.threatening)
 
 
 def course_of_conduct(party: Party, jurisdiction: Jurisdiction) -> CourseOfConduct:
@@ -160,14 +163,9 @@ def _listed(
     party: Party, jurisdiction: Jurisdiction
 ) -> tuple[list[Statement], list[IncidentFacts]]:
     """One fact per listed stalking behaviour recorded, and the incidents showing any of them."""
-    by_letter: dict[str, list[str]] = {}
-    for b in BEHAVIOURS:
-        letter = stalking_letter(jurisdiction, b.code, b.s2a3)
-        if letter is not None:
-            by_letter.setdefault(letter, []).append(b.code)
     facts, shown = [], []
-    for letter in sorted(by_letter):
-        incidents = with_any(party.incidents, by_letter[letter])
+    for letter, codes in listed_codes(jurisdiction).items():
+        incidents = with_any(party.incidents, codes)
         if incidents:
             provision, wording = stalking_provision(jurisdiction, letter)
             text = f"{provision}, {wording}: {count_text(len(incidents), 'incident')}."
@@ -276,17 +274,9 @@ def _s4a(party: Party, stalking: OffenceIndicator) -> OffenceIndicator:
     )
 
 
-_THREATENING = ("threats", "violence", "sexual")
-
-
 def _s38(party: Party, jurisdiction: Jurisdiction) -> OffenceIndicator:
     """Threatening or abusive behaviour: CJLSA 2010 s.38, or PSA NI 2022 s.2."""
-    threatening = [
-        i
-        for i in party.incidents
-        if "online_abuse" in i.behaviours
-        or any(behaviour(c).group in _THREATENING for c in i.behaviours)
-    ]
+    threatening = with_any(party.incidents, THREATENING)
     afraid = [i for i in party.incidents if i.fear_of_violence or i.alarm_or_distress]
     facts = [
         Statement(
@@ -360,7 +350,7 @@ def _breach_of_order(
         if party.subject_id is not None and b.subject_id == party.subject_id
     ]
     during = {i for b in mine for i in b.incident_ids}
-    coded = with_any(party.incidents, ("breach_of_order",))
+    coded = with_any(party.incidents, BREACH)
     facts = [b.statement for b in mine]
     if coded:
         text = (

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
+from app.chronology.codes import order_kind
 from app.chronology.model import IncidentFacts, Order
 from app.chronology.schemas import OrderBreach, Statement
 from app.chronology.text import count_text, day_text
 from app.chronology.timeline import Party, ids, merge, order_info
-from app.diary.taxonomy import order_kind
 
 
 def _possible_days(incident: IncidentFacts) -> tuple[date, date]:

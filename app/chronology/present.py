@@ -7,8 +7,9 @@ Times are UK local time with the zone marked (app.chronology.text).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from app.chronology.law import stalking_list_name
@@ -16,14 +17,13 @@ from app.chronology.risk import SDASH_QUESTIONS
 from app.chronology.schemas import (
     OffenceIndicator,
     OrderInfo,
+    SdashResult,
     Statement,
+    Suggestion,
     Summary,
     TimelineEntry,
 )
 from app.chronology.text import count_text, day_text, time_text, when_text
-
-if TYPE_CHECKING:  # app.risk builds on app.chronology; only the type is needed here
-    from app.risk.schemas import RiskScreening
 
 PRECISION_LABELS = {
     "exact": "exact time",
@@ -213,7 +213,32 @@ NO_SCREENING = "No S-DASH screening recorded."
 _ANSWERED_BY = {"victim": "the victim", "caseworker": "a caseworker", "officer": "an officer"}
 
 
-def screening(risk: RiskScreening | None) -> list[Statement]:
+class Screening(Protocol):
+    """What the presenters read of one recorded S-DASH screening (app.risk's AssessmentOut);
+    a protocol, because app.risk builds on the analysis and not the other way round."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def answered_by(self) -> str: ...
+    @property
+    def answerer_name(self) -> str | None: ...
+    @property
+    def crime_reference(self) -> str | None: ...
+    @property
+    def result(self) -> SdashResult: ...
+
+
+class Screenings(Protocol):
+    """The latest screening and the diary's suggestions (app.risk's RiskScreening)."""
+
+    @property
+    def latest(self) -> Screening | None: ...
+    @property
+    def suggestions(self) -> Sequence[Suggestion]: ...
+
+
+def screening(risk: Screenings | None) -> list[Statement]:
     """What the PDF and the viewer say about S-DASH: the latest screening (who answered, when in
     UK time, the yes count and the yes answers, the crime reference) or that none is recorded;
     then the diary's suggestions, marked as suggestions with the incidents behind them."""

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 from uuid import UUID
 
 from app.chronology import present
@@ -27,9 +27,6 @@ from app.chronology.chart_series import Chart, frequency_chart, timeline_chart
 from app.chronology.law import stalking_list_name
 from app.chronology.schemas import Statement, Summary, TimelineEntry
 from app.chronology.text import count_text, day_text, local_day, time_text
-
-if TYPE_CHECKING:  # app.risk builds on app.chronology; only the type is needed here
-    from app.risk.schemas import RiskScreening
 
 LineKind = Literal["heading", "lead", "bullet", "para", "note"]
 NO_RISK_MARKERS = (
@@ -390,7 +387,7 @@ def build_presentation(
     summary: Summary,
     exhibits: Sequence[ExhibitLike] = (),
     *,
-    screening: RiskScreening | None = None,
+    screening: present.Screenings | None = None,
     marks: Mapping[UUID, str] | None = None,
 ) -> Presentation:
     """The whole of what an officer reads, in reading order."""

@@ -8,11 +8,12 @@ prediction, and the licensed SASH screening tool is deliberately not embedded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from app.chronology.behaviours import TURNING_UP, with_any
+from app.chronology.behaviours import with_any
+from app.chronology.codes import RELATIONSHIP_CODES, RiskMarkerCode, SdashEvidence, codes_where
 from app.chronology.model import IncidentFacts, SubjectFacts, require_aware
 from app.chronology.schemas import (
     OrderBreach,
@@ -25,12 +26,22 @@ from app.chronology.schemas import (
 )
 from app.chronology.text import count_text, day_text, join_words
 from app.chronology.timeline import Party, ids, in_order
-from app.diary.taxonomy import RELATIONSHIP_CODES
 
-THREATS = ("threat_of_violence", "threat_to_kill")
-# q8 asks about acting violently: a weapon shown or mentioned is a threat, not violence.
-VIOLENCE = ("violence", "strangulation")
-PROPERTY = ("damage_to_property", "interfering_with_property")
+# Which codes raise which marker, and are evidence for which S-DASH question, is a field of
+# each code's row (app.chronology.codes: `risk_marker`, `sdash`, `breach`); the order of the
+# markers and their titles are here. q8 asks about acting violently: a weapon shown or
+# mentioned is a threat, not violence, so `weapon` is not q8 evidence.
+THREATS = codes_where(lambda b: b.group == "threats")
+BREACH = codes_where(lambda b: b.breach)
+
+
+def _marker_codes(marker: RiskMarkerCode) -> tuple[str, ...]:
+    return codes_where(lambda b: b.risk_marker == marker)
+
+
+def _evidence(question_id: SdashEvidence) -> tuple[str, ...]:
+    return codes_where(lambda b: b.sdash == question_id)
+
 
 # "Yes" answers at or above this count lead to advice to refer. The product's own choice of
 # threshold, not a published S-DASH cut-off: any single "yes" can still matter.
@@ -65,10 +76,8 @@ def _marker(code: str, title: str, text: str, incidents: Sequence[IncidentFacts]
     return RiskMarker(code=code, title=title, text=text, incident_ids=ids(incidents))
 
 
-def _simple(
-    ordered: Sequence[IncidentFacts], code: str, title: str, codes: Iterable[str]
-) -> list[RiskMarker]:
-    found = with_any(ordered, codes)
+def _simple(ordered: Sequence[IncidentFacts], code: RiskMarkerCode, title: str) -> list[RiskMarker]:
+    found = with_any(ordered, _marker_codes(code))
     if not found:
         return []
     text = f"{title} recorded: {count_text(len(found), 'incident')}."
@@ -100,7 +109,7 @@ def _escalation(ordered: Sequence[IncidentFacts], trend: Trend) -> list[RiskMark
 
 def _breach(ordered: Sequence[IncidentFacts], breaches: Sequence[OrderBreach]) -> list[RiskMarker]:
     cited = {i for b in breaches for i in b.incident_ids}
-    cited.update(i.id for i in with_any(ordered, ("breach_of_order",)))
+    cited.update(i.id for i in with_any(ordered, BREACH))
     if not cited:
         return []
     found = [i for i in ordered if i.id in cited]
@@ -112,7 +121,8 @@ def _breach(ordered: Sequence[IncidentFacts], breaches: Sequence[OrderBreach]) -
 
 
 def _third_party(ordered: Sequence[IncidentFacts]) -> list[RiskMarker]:
-    found = [i for i in ordered if i.via_third_party or "third_party_contact" in i.behaviours]
+    codes = frozenset(_marker_codes("third_party_contact"))
+    found = [i for i in ordered if i.via_third_party or not codes.isdisjoint(i.behaviours)]
     if not found:
         return []
     text = (
@@ -130,16 +140,16 @@ def risk_markers(
 ) -> list[RiskMarker]:
     """The risk markers present, most serious first, each with its incidents."""
     return [
-        *_simple(ordered, "strangulation", "Strangulation or choking", ("strangulation",)),
-        *_simple(ordered, "weapon", "Weapon", ("weapon",)),
-        *_simple(ordered, "violence", "Physical violence", ("violence",)),
+        *_simple(ordered, "strangulation", "Strangulation or choking"),
+        *_simple(ordered, "weapon", "Weapon"),
+        *_simple(ordered, "violence", "Physical violence"),
         *_ex_partner_threats(parties),
-        *_simple(ordered, "threat_to_kill", "Threat to kill", ("threat_to_kill",)),
-        *_simple(ordered, "threat_of_violence", "Threat of violence", ("threat_of_violence",)),
-        *_simple(ordered, "sexual_behaviour", "Sexual behaviour", ("sexual_behaviour",)),
+        *_simple(ordered, "threat_to_kill", "Threat to kill"),
+        *_simple(ordered, "threat_of_violence", "Threat of violence"),
+        *_simple(ordered, "sexual_behaviour", "Sexual behaviour"),
         *_breach(ordered, breaches),
         *_escalation(ordered, trend),
-        *_simple(ordered, "turning_up", "Turning up at home or work", TURNING_UP),
+        *_simple(ordered, "turning_up", "Turning up at home or work"),
         *_third_party(ordered),
     ]
 
@@ -164,7 +174,7 @@ def _recorded(what: str, incidents: Sequence[IncidentFacts]) -> str:
 def _busy_weeks(incidents: Sequence[IncidentFacts]) -> tuple[list[str], list[IncidentFacts]]:
     """ISO weeks with more than three turning-up incidents, and those incidents."""
     weeks: dict[date, list[IncidentFacts]] = {}
-    for incident in with_any(incidents, TURNING_UP):
+    for incident in with_any(incidents, _evidence("q4")):
         day = incident.occurred_on
         weeks.setdefault(day - timedelta(days=day.weekday()), []).append(incident)
     busy = sorted(start for start, found in weeks.items() if len(found) > 3)
@@ -198,20 +208,20 @@ def suggest_sdash_answers(
     if fear := [i for i in ordered if i.fear_of_violence]:
         reason = _recorded("Fear of violence", fear) + " Ask how frightened the victim is now."
         suggestions.append(_suggest("q1", reason, fear))
-    if damaged := with_any(ordered, PROPERTY):
+    if damaged := with_any(ordered, _evidence("q3")):
         suggestions.append(_suggest("q3", _recorded("Damage or interference", damaged), damaged))
     weeks, visits = _busy_weeks(ordered)
     if weeks:
         reason = f"Turned up at home or work more than three times in a week: {join_words(weeks)}."
         suggestions.append(_suggest("q4", reason, visits))
-    if loitering := with_any(ordered, ("loitering",)):
+    if loitering := with_any(ordered, _evidence("q5")):
         suggestions.append(_suggest("q5", _recorded("Loitering", loitering), loitering))
-    if threats := with_any(ordered, THREATS):
+    if threats := with_any(ordered, _evidence("q6")):
         suggestions.append(_suggest("q6", _recorded("Threats of violence", threats), threats))
-    if others := with_any(ordered, ("third_party_contact",)):
+    if others := with_any(ordered, _evidence("q7")):
         reason = _recorded("Contact with the victim's family, friends or colleagues", others)
         suggestions.append(_suggest("q7", reason, others))
-    if violent := with_any(ordered, VIOLENCE):
+    if violent := with_any(ordered, _evidence("q8")):
         suggestions.append(_suggest("q8", _recorded("Violence", violent), violent))
     if helped := [i for i in ordered if i.via_third_party]:
         reason = _recorded("Conduct through another person", helped)

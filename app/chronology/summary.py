@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from app.chronology.behaviours import behaviour_groups, four_markers, stalking_behaviours
+from app.chronology.codes import TAXONOMY_VERSION
 from app.chronology.frequency import frequency, gap_analysis, trend
 from app.chronology.law import DISCLAIMER, JURISDICTIONS, Jurisdiction
 from app.chronology.model import IncidentFacts, SubjectFacts, require_aware
@@ -25,7 +26,6 @@ from app.chronology.timeline import (
     police_reporting,
     timeline,
 )
-from app.diary.taxonomy import TAXONOMY_VERSION
 
 
 def build_summary(

@@ -15,6 +15,15 @@ from datetime import date, datetime
 from functools import cache
 from uuid import UUID
 
+from app.chronology.codes import (
+    CHANNEL_TERMS,
+    IMPACT_TERMS,
+    RELATIONSHIP_TERMS,
+    Term,
+    behaviour,
+    label,
+    order_kind,
+)
 from app.chronology.model import IncidentFacts, Order, SubjectFacts
 from app.chronology.schemas import (
     OrderInfo,
@@ -28,15 +37,6 @@ from app.chronology.schemas import (
     TimelineEntry,
 )
 from app.chronology.text import count_text, day_text
-from app.diary.taxonomy import (
-    CHANNEL_TERMS,
-    IMPACT_TERMS,
-    RELATIONSHIP_TERMS,
-    Term,
-    behaviour,
-    label,
-    order_kind,
-)
 
 NOT_IDENTIFIED = "Not identified"
 NOT_ON_FILE = "Subject not on file"

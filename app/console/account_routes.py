@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from app.accounts import service as accounts
+from app.bodies import NOT_JSON, takes
 from app.console import auth, pages
 from app.console.auth import ConsoleUserDep, PostedUser
 from app.console.routes import set_console_cookie
@@ -43,11 +44,13 @@ def _join_page(
 
 
 @router.get("/console/join")
+@takes(NOT_JSON)
 def join_form(request: Request, ctx: CtxDep) -> Response:
     return _join_page(request, ctx)
 
 
 @router.post("/console/join", dependencies=[password_slot])
+@takes(NOT_JSON)
 def join(
     request: Request,
     session: SessionDep,
@@ -103,11 +106,13 @@ def enrolment_actor(
 
 
 @router.get("/console/two-factor")
+@takes(NOT_JSON)
 def two_factor(request: Request, actor: Annotated[Actor, Depends(signed_in_actor)]) -> Response:
     return pages.page("two_factor.html", csrf=request.state.enrolment_csrf, enrol=None, error=None)
 
 
 @router.post("/console/two-factor/start")
+@takes(NOT_JSON)
 def two_factor_start(
     request: Request,
     actor: Annotated[Actor, Depends(enrolment_actor)],
@@ -120,6 +125,7 @@ def two_factor_start(
 
 
 @router.post("/console/two-factor/confirm")
+@takes(NOT_JSON)
 def two_factor_confirm(
     request: Request,
     actor: Annotated[Actor, Depends(enrolment_actor)],
@@ -146,6 +152,7 @@ def two_factor_confirm(
 
 
 @router.get("/console/sessions")
+@takes(NOT_JSON)
 def session_list(
     request: Request, user: ConsoleUserDep, session: SessionDep, ctx: CtxDep
 ) -> Response:
@@ -155,6 +162,7 @@ def session_list(
 
 
 @router.post("/console/sessions/{session_id}/end")
+@takes(NOT_JSON)
 def end_session(
     session_id: uuid.UUID,
     request: Request,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
+from app.bodies import NOT_JSON, takes
 from app.console import pages, service
 from app.console.auth import ConsoleUser, ConsoleUserDep, PostedUser
 from app.context import CtxDep
@@ -36,12 +37,14 @@ def _page(user: ConsoleUser, session: SessionDep, invitation: object = None) -> 
 
 
 @router.get("/console/organisation")
+@takes(NOT_JSON)
 def organisation(user: ConsoleUserDep, session: SessionDep) -> Response:
     _require_org_admin(user)
     return _page(user, session)
 
 
 @router.post("/console/organisation/invitations")
+@takes(NOT_JSON)
 def invite(
     user: PostedUser,
     session: SessionDep,
@@ -59,6 +62,7 @@ def invite(
 
 
 @router.post("/console/organisation/members/{account_id}/remove")
+@takes(NOT_JSON)
 def remove(account_id: uuid.UUID, user: PostedUser, session: SessionDep) -> Response:
     """Take the member out of the organisation; their sessions end at once."""
     _require_org_admin(user)

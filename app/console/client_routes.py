@@ -19,6 +19,8 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
+from app.bodies import NOT_JSON, takes
+from app.chronology.codes import BEHAVIOURS
 from app.console import pages
 from app.console.auth import ConsoleUser, ConsoleUserDep, PostedUser
 from app.console.routes import require_caseworker
@@ -26,12 +28,13 @@ from app.context import CtxDep
 from app.db import SessionDep
 from app.diary.filters import IncidentFilters
 from app.diary.incidents.schemas import IncidentCreate
-from app.diary.taxonomy import BEHAVIOURS
 from app.errors import Unprocessable
 from app.evidence import download
 from app.security.client import client_facts
-from app.sharing import client_data, clients, drafts, schemas
+from app.sharing import drafts, schemas
 from app.sharing.access import ClientAccess, resolve_client
+from app.sharing.clients import data as client_data
+from app.sharing.clients import service as clients
 from app.sharing.schemas import Scope
 from app.sharing.scopes import SCOPES
 from app.viewer.pages import chronology_context
@@ -62,6 +65,7 @@ def _client_context(user: ConsoleUser, access: ClientAccess) -> dict[str, Any]:
 
 
 @router.get(P)
+@takes(NOT_JSON)
 def client_page(
     client_id: uuid.UUID,
     user: ConsoleUserDep,
@@ -87,6 +91,7 @@ def client_page(
 
 
 @router.post(P + "/notes")
+@takes(NOT_JSON)
 def add_note(
     client_id: uuid.UUID,
     user: PostedUser,
@@ -106,6 +111,7 @@ def add_note(
 
 
 @router.get(P + "/evidence")
+@takes(NOT_JSON)
 def evidence_page(
     client_id: uuid.UUID,
     user: ConsoleUserDep,
@@ -121,6 +127,7 @@ def evidence_page(
 
 
 @router.get(P + "/evidence/{evidence_id}/content")
+@takes(NOT_JSON)
 async def evidence_content(
     client_id: uuid.UUID,
     evidence_id: uuid.UUID,
@@ -148,6 +155,7 @@ def _behaviour_choices() -> list[tuple[str, str]]:
 
 
 @router.get(P + "/draft")
+@takes(NOT_JSON)
 def draft_form(
     client_id: uuid.UUID, user: ConsoleUserDep, session: SessionDep, ctx: CtxDep
 ) -> Response:
@@ -167,6 +175,7 @@ def _occurred(value: str) -> datetime:
 
 
 @router.post(P + "/draft")
+@takes(NOT_JSON)
 def draft_incident(
     client_id: uuid.UUID,
     user: PostedUser,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
+from app.bodies import NOT_JSON, takes
 from app.console import auth, pages, service
 from app.console.auth import ConsoleUser, ConsoleUserDep, PostedUser
 from app.context import AppContext, CtxDep
@@ -23,7 +24,8 @@ from app.security.client import client_facts
 from app.security.slots import password_slot
 from app.sessions.schemas import TokenIn
 from app.sessions.service import LOGIN_FAILED, logout
-from app.sharing import clients, grants, schemas
+from app.sharing import grants, schemas
+from app.sharing.clients import service as clients
 
 router = APIRouter(include_in_schema=False)
 SIGNED_OUT = '"cache", "cookies", "storage"'
@@ -66,6 +68,7 @@ def _sign_in_page(
 
 
 @router.get("/console/", name="console_home")
+@takes(NOT_JSON)
 def home(request: Request, ctx: CtxDep) -> Response:
     actor = auth.console_actor(ctx, request.cookies.get(auth.COOKIE_NAME))
     if actor is None:
@@ -74,6 +77,7 @@ def home(request: Request, ctx: CtxDep) -> Response:
 
 
 @router.get("/console/sign-in")
+@takes(NOT_JSON)
 def sign_in_form(request: Request, ctx: CtxDep) -> Response:
     actor = auth.console_actor(ctx, request.cookies.get(auth.COOKIE_NAME))
     if actor is not None:
@@ -86,6 +90,7 @@ def _landing(role: str) -> str:
 
 
 @router.post("/console/sign-in", dependencies=[password_slot])
+@takes(NOT_JSON)
 def sign_in(
     request: Request,
     session: SessionDep,
@@ -122,6 +127,7 @@ def sign_in(
 
 
 @router.post("/console/sign-out")
+@takes(NOT_JSON)
 def sign_out(request: Request, user: PostedUser, session: SessionDep) -> Response:
     """End this session on the server, and ask the browser to forget everything of it."""
     logout(session, request.state.actor)
@@ -132,6 +138,7 @@ def sign_out(request: Request, user: PostedUser, session: SessionDep) -> Respons
 
 
 @router.get("/console/clients")
+@takes(NOT_JSON)
 def client_list(user: ConsoleUserDep, session: SessionDep, ctx: CtxDep) -> Response:
     require_caseworker(user)
     page = clients.list_clients(ctx, session, user.staff, 200, None)
@@ -147,6 +154,7 @@ def client_list(user: ConsoleUserDep, session: SessionDep, ctx: CtxDep) -> Respo
 
 
 @router.post("/console/clients/link-codes")
+@takes(NOT_JSON)
 def create_link_code(
     user: PostedUser,
     session: SessionDep,

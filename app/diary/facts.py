@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.chronology.codes import order_kind
 from app.chronology.model import IncidentFacts, Order, SubjectFacts
 from app.crypto.fields import DataKey
 from app.db import from_tags
@@ -22,7 +23,6 @@ from app.diary.incidents import content as incident_content
 from app.diary.incidents.service import current_rows
 from app.diary.subjects import content as subject_content
 from app.diary.subjects.service import current_subjects
-from app.diary.taxonomy import order_kind
 from app.models import Evidence, IncidentRevision, SubjectRevision
 
 

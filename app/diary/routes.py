@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.chronology.codes import taxonomy_document
 from app.db import SessionDep
 from app.diary import sync
 from app.diary.schemas import IntegrityReport, SyncPage
-from app.diary.taxonomy import taxonomy_document
 from app.errors import problem_responses
 from app.integrity.gather import verify_diary
 from app.pagination import Cursor, Limit

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, JsonValue
 
-from app.diary.taxonomy import (
+from app.chronology.codes import (
     BEHAVIOUR_CODES,
     CHANNEL_CODES,
     IMPACT_CODES,

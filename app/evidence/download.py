@@ -6,7 +6,7 @@ fails later aborts the response: the client sees a broken transfer (short of its
 Content-Length), never a complete download of altered bytes. Both cases are logged as errors.
 
 `respond` is the one download response: the owner's (app.evidence.routes) and a caseworker's
-(app.sharing.client_data_routes) differ only in how the record is found and audited.
+(app.sharing.clients.data_routes) differ only in how the record is found and audited.
 """
 
 from __future__ import annotations

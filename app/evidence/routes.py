@@ -14,6 +14,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from app.bodies import NOT_JSON, BodyKind, takes
 from app.context import CtxDep
 from app.db import SessionDep, write_session
 from app.errors import problem_responses
@@ -28,6 +29,11 @@ from app.security.keys import KeyDep
 
 log = logging.getLogger("app.evidence")
 router = APIRouter(tags=["evidence"])
+
+# A one-request upload: the file, plus the multipart form around it (fields, part headers,
+# boundaries).
+FORM_OVERHEAD_BYTES = 1024 * 1024
+MULTIPART = BodyKind(json=False, limit=lambda s: s.max_multipart_bytes + FORM_OVERHEAD_BYTES)
 
 _FORM = {
     "multipart/form-data": {
@@ -64,6 +70,7 @@ def _json(out: EvidenceOut, status_code: int) -> JSONResponse:
         **problem_responses(400, 401, 408, 409, 413, 415, 422, 429, 503),
     },
 )
+@takes(MULTIPART)
 async def create_evidence(request: Request, key: KeyDep, ctx: CtxDep) -> Response:
     """Upload a small file in one request (fields: file, caption, incident_ids, id)."""
     boundary = boundary_of(request.headers.get("content-type"))
@@ -85,6 +92,7 @@ async def create_evidence(request: Request, key: KeyDep, ctx: CtxDep) -> Respons
     response_model=UploadList,
     responses=problem_responses(401),
 )
+@takes(NOT_JSON)
 def list_uploads(key: KeyDep, session: SessionDep) -> UploadList:
     """Your unfinished tus uploads (offset, length, expiry), so an app that lost their URLs
     can resume or cancel them. DELETE /v1/uploads/{id} frees an upload's reservation at once."""
@@ -173,6 +181,7 @@ def delete_evidence(
         **problem_responses(401, 404, 410, 422, 429, 500, 503),
     },
 )
+@takes(NOT_JSON)
 async def get_content(
     evidence_id: uuid.UUID,
     request: Request,

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
 from app.blobs import encrypted
+from app.bodies import NOT_JSON, BodyKind, takes
 from app.context import CtxDep
 from app.crypto.fields import DataKey
 from app.db import SessionDep
@@ -112,6 +113,10 @@ router = APIRouter(tags=["evidence"], route_class=TusRoute, dependencies=[Depend
 options_router = APIRouter(tags=["evidence"], route_class=TusRoute)
 
 
+# Each PATCH is held to its upload's length too (and to what it reserved).
+CHUNK = BodyKind(json=False, limit=lambda s: s.max_upload_bytes)
+
+
 @options_router.options(
     "/v1/uploads",
     operation_id="evidence_uploads_options",
@@ -133,6 +138,7 @@ options_router = APIRouter(tags=["evidence"], route_class=TusRoute)
         }
     },
 )
+@takes(NOT_JSON)
 def options_uploads(ctx: CtxDep) -> Response:
     """tus discovery: versions, extensions, the size limit and checksum algorithms."""
     return Response(
@@ -164,6 +170,7 @@ def options_uploads(ctx: CtxDep) -> Response:
         **_errors(400, 401, 412, 413, 415, 422, 429),
     },
 )
+@takes(NOT_JSON)
 def create_upload(
     key: KeyDep,
     ctx: CtxDep,
@@ -235,6 +242,7 @@ def _progress(claim: uploads.Claim, received: int, *, done: bool) -> dict[str, s
         **_errors(401, 404, 410, 412, 415, 422, 503),
     },
 )
+@takes(CHUNK)
 async def head_upload(upload_id: uuid.UUID, key: KeyDep, ctx: CtxDep) -> Response:
     """The offset to resume from. A whole upload whose completion was cut off is completed."""
     found = await anyio.to_thread.run_sync(
@@ -301,6 +309,7 @@ async def _release(ctx: CtxDep, held: uploads.Claim) -> None:
         **_errors(400, 401, 404, 408, 409, 410, 412, 413, 415, 422, 429, 460, 500, 503),
     },
 )
+@takes(CHUNK)
 async def patch_upload(
     upload_id: uuid.UUID,
     request: Request,
@@ -501,6 +510,7 @@ def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
         **_errors(401, 404, 409, 412, 422),
     },
 )
+@takes(CHUNK)
 def delete_upload(upload_id: uuid.UUID, key: KeyDep, ctx: CtxDep) -> Response:
     """tus termination. A finished upload's evidence stays (DELETE /v1/evidence/{id} for it)."""
     gone = uploads.terminate(ctx.sessionmaker, key.account_id, upload_id)

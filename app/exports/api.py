@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.exports import account_routes, client_routes, routes
+from app.exports.account import routes as account_routes
+from app.exports.jobs import client_routes, routes
 
 router = APIRouter()
 for part in (routes.router, client_routes.router, account_routes.router):

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app import metrics
 from app.blobs import BlobStoreError
+from app.bodies import NOT_JSON, takes
 from app.context import CtxDep
 from app.errors import NotFound, ServiceUnavailable, Unauthorized, problem_responses
 from app.security.actor import bearer_token
@@ -55,6 +56,7 @@ def readyz(ctx: CtxDep) -> Health:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}, **problem_responses(401, 404)},
 )
+@takes(NOT_JSON)
 def prometheus_metrics(request: Request, ctx: CtxDep) -> Response:
     """Prometheus text format: request counts and latencies by route template. With
     METRICS_TOKEN set it needs that bearer token; without one it is off in production."""

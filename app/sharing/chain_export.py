@@ -1,4 +1,4 @@
-"""The `chain.json` of a shared bundle, read from the database (format: app.exports.bundle).
+"""The `chain.json` of a shared bundle, read from the database (format: app.exports.bundle.write).
 
 `events` is always the account's whole chain: the hash of each event covers the one before,
 so no part of it can be left out and still be checked. Events carry no content, only kinds,

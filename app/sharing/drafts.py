@@ -28,8 +28,8 @@ from app.models import CaseworkerNote, Incident, IncidentDraft
 from app.pagination import newest_first, split_page
 from app.security.client import ClientFacts
 from app.sharing.access import ClientAccess
-from app.sharing.clients import add_note, note_author
-from app.sharing.share_schemas import ClientIncidentOut, DraftMark, DraftOut, DraftPage
+from app.sharing.clients.service import add_note, note_author
+from app.sharing.shares.schemas import ClientIncidentOut, DraftMark, DraftOut, DraftPage
 
 Marks = dict[uuid.UUID, DraftMark]
 

@@ -14,7 +14,8 @@ from app.pagination import Cursor, Limit
 from app.security.client import client_facts
 from app.security.keys import actor_key
 from app.security.roles import VictimActor
-from app.sharing import clients, grants, schemas
+from app.sharing import grants, schemas
+from app.sharing.clients import service as clients
 
 router = APIRouter(tags=["grants"])
 

@@ -24,12 +24,12 @@ from app.context import AppContext
 from app.crypto.signing import SigningKeys
 from app.diary.filters import IncidentFilters
 from app.evidence.exhibits import Exhibit, open_exhibit
-from app.exports.bundle import write_bundle
+from app.exports.bundle.write import write_bundle
 from app.exports.content import ExportContent, exhibits_in_scope, load_content
 from app.exports.pdf import export_pdf
 from app.exports.streaming import written_chunks
-from app.sharing.share_schemas import ShareScope
-from app.sharing.shares import scope_of
+from app.sharing.shares.schemas import ShareScope
+from app.sharing.shares.service import scope_of
 from app.viewer.links import Opened
 
 

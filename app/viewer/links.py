@@ -29,13 +29,14 @@ from app.audit import record as audit
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.db import utcnow
+from app.errors import TooManyRequests
 from app.models import ShareLink, ShareViewerSession
 from app.security import ratelimit
 from app.security.client import ClientFacts
 from app.security.keys import load_data_key
 from app.security.tokens import keyed_hash
-from app.sharing.share_schemas import Recipient
-from app.sharing.shares import (
+from app.sharing.shares.schemas import Recipient
+from app.sharing.shares.service import (
     MAX_TOKEN_LENGTH,
     SHARE_PREFIX,
     open_recipient,
@@ -163,3 +164,54 @@ def record_passcode_failure(session: Session, opened: Opened, facts: ClientFacts
         facts=facts,
         details={"what": "passcode"},
     )
+
+
+@dataclass(frozen=True)
+class PasscodeResult:
+    """What a passcode attempt came to; the route turns it into a page, a redirect or a cookie.
+
+    `outcome`: "gone" (the link's `status` says why), "open" (the share has no passcode),
+    "limited" (too many wrong attempts: try again in `retry_after` seconds), "wrong", or
+    "admitted" (a viewer session `cookie` until `expires_at`)."""
+
+    outcome: Literal["gone", "open", "limited", "wrong", "admitted"]
+    status: str = "active"
+    retry_after: int = 0
+    cookie: str = ""
+    expires_at: datetime | None = None
+
+
+def check_passcode(
+    ctx: AppContext, session: Session, token: str, passcode: str, facts: ClientFacts
+) -> PasscodeResult:
+    """The passcode flow: find the link, apply the rate limits, check the passcode (argon2, in
+    no transaction: the link is read in a short one of its own first), then, in the request's
+    transaction, re-read the share (revoked while the hash ran?), record a failure or open a
+    viewer session, upgrading the stored hash when the hasher asks."""
+    hmac_key = ctx.keyring.hmac_key
+    with ctx.sessionmaker() as reader:
+        link = find_link(reader, hmac_key, token)
+        if link.share is None or link.status != "active":
+            return PasscodeResult("gone", status=link.status)
+        if link.share.passcode_hash is None:
+            return PasscodeResult("open")
+        limits = passcode_limits(hmac_key, link.share, facts.address)
+        try:
+            ratelimit.check(reader, limits)
+        except TooManyRequests as refused:
+            return PasscodeResult("limited", retry_after=int(refused.headers["Retry-After"]))
+        share_id, stored = link.share.id, link.share.passcode_hash
+    ok, new_hash = ctx.hasher.verify(passcode[:128], stored)
+    share = session.get(ShareLink, share_id, populate_existing=True)
+    if share is None or status_of(share) != "active":  # revoked while the hash ran
+        return PasscodeResult("gone", status="revoked" if share is None else status_of(share))
+    opened = open_share(ctx, session, share)
+    if not ok:
+        ratelimit.record_failure(session, limits)
+        record_passcode_failure(session, opened, facts)
+        return PasscodeResult("wrong")
+    ratelimit.reset(session, limits[:1])
+    if new_hash and share.passcode_hash == stored:
+        share.passcode_hash = new_hash
+    value, expires_at = open_viewer_session(session, hmac_key, share)
+    return PasscodeResult("admitted", cookie=value, expires_at=expires_at)

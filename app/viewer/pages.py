@@ -32,7 +32,7 @@ from app.errors import problem
 from app.exports.model import ChainHead
 from app.risk.schemas import RiskScreening
 from app.sharing import drafts
-from app.sharing.share_schemas import Recipient, ShareScope
+from app.sharing.shares.schemas import Recipient, ShareScope
 from app.viewer.charts import svg
 from app.viewer.content import SharedView
 

@@ -15,29 +15,25 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
+from app.bodies import NOT_JSON, takes
 from app.context import AppContext, CtxDep
 from app.crypto.signing import SigningKeys
 from app.db import RecordsReads, SessionDep, utcnow
-from app.errors import PROBLEM_CONTENT_TYPE, TooManyRequests
+from app.errors import PROBLEM_CONTENT_TYPE
 from app.evidence.errors import IntegrityFailure
 from app.evidence.exhibits import open_exhibit
-from app.models import ShareLink
-from app.security import ratelimit
 from app.security.client import client_facts
 from app.security.slots import password_slot
 from app.sharing.chain_export import chain_document
-from app.sharing.shares import status_of
 from app.viewer.content import bundle_chunks, load_view, render_pdf, shared_exhibits
 from app.viewer.links import (
     COOKIE_NAME,
     Opened,
+    check_passcode,
     find_link,
     has_viewer_session,
     open_share,
-    open_viewer_session,
-    passcode_limits,
     record_access,
-    record_passcode_failure,
 )
 from app.viewer.pages import (
     VIEWER_HEADERS,
@@ -93,6 +89,7 @@ def _readable(request: Request, ctx: AppContext, session: Session, token: str) -
         {200: {"description": "The chronology, or the passcode form.", "content": _HTML}}
     ),
 )
+@takes(NOT_JSON)
 def view_share(token: str, request: Request, session: SessionDep, ctx: CtxDep) -> Response:
     """The shared course-of-conduct summary as a web page (or its passcode form)."""
     link = find_link(session, ctx.keyring.hmac_key, token)
@@ -121,6 +118,7 @@ def view_share(token: str, request: Request, session: SessionDep, ctx: CtxDep) -
     ),
     dependencies=[password_slot],
 )
+@takes(NOT_JSON)
 def enter_passcode(
     token: str,
     request: Request,
@@ -129,37 +127,18 @@ def enter_passcode(
     passcode: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     """Check the passcode; if right, a short-lived cookie lets this browser read the share."""
-    hmac_key = ctx.keyring.hmac_key
-    facts = client_facts(request, ctx.settings)
     action = request.url.path
-    # Read in a separate short transaction: the argon2 check runs outside the request's own.
-    with ctx.sessionmaker() as reader:
-        link = find_link(reader, hmac_key, token)
-        if link.share is None or link.status != "active":
-            return gone_page(request, link.status)
-        if link.share.passcode_hash is None:
-            return RedirectResponse(action, status_code=303, headers=VIEWER_HEADERS)
-        limits = passcode_limits(hmac_key, link.share, facts.address)
-        try:
-            ratelimit.check(reader, limits)
-        except TooManyRequests as refused:
-            wait = int(refused.headers["Retry-After"])
-            message = f"Too many wrong passcodes. Try again in {wait} seconds."
-            return passcode_page(request, error=message, status=429, retry_after=wait)
-        share_id, stored = link.share.id, link.share.passcode_hash
-    ok, new_hash = ctx.hasher.verify(passcode[:128], stored)
-    share = session.get(ShareLink, share_id, populate_existing=True)
-    if share is None or status_of(share) != "active":  # revoked while the hash ran
-        return gone_page(request, "revoked" if share is None else status_of(share))
-    opened = open_share(ctx, session, share)
-    if not ok:
-        ratelimit.record_failure(session, limits)
-        record_passcode_failure(session, opened, facts)
+    result = check_passcode(ctx, session, token, passcode, client_facts(request, ctx.settings))
+    if result.outcome == "gone":
+        return gone_page(request, result.status)
+    if result.outcome == "limited":
+        message = f"Too many wrong passcodes. Try again in {result.retry_after} seconds."
+        return passcode_page(request, error=message, status=429, retry_after=result.retry_after)
+    if result.outcome == "wrong":
         return passcode_page(request, error=WRONG_PASSCODE, status=401)
-    ratelimit.reset(session, limits[:1])
-    if new_hash and share.passcode_hash == stored:
-        share.passcode_hash = new_hash
-    value, expires_at = open_viewer_session(session, hmac_key, share)
+    if result.outcome == "open" or result.expires_at is None:
+        return RedirectResponse(action, status_code=303, headers=VIEWER_HEADERS)
+    value, expires_at = result.cookie, result.expires_at
     response = RedirectResponse(action, status_code=303, headers=VIEWER_HEADERS)
     response.set_cookie(
         COOKIE_NAME,
@@ -191,6 +170,7 @@ def _download_headers(filename: str) -> dict[str, str]:
         }
     ),
 )
+@takes(NOT_JSON)
 def download_pdf(token: str, request: Request, session: SessionDep, ctx: CtxDep) -> Response:
     """The chronology as a PDF signed by the service (PAdES)."""
     opened = _readable(request, ctx, session, token)
@@ -219,6 +199,7 @@ def download_pdf(token: str, request: Request, session: SessionDep, ctx: CtxDep)
         }
     ),
 )
+@takes(NOT_JSON)
 def download_bundle(token: str, request: Request, session: SessionDep, ctx: CtxDep) -> Response:
     """The evidence bundle (docs/verifying.md), made while it is sent."""
     opened = _readable(request, ctx, session, token)
@@ -251,6 +232,7 @@ def download_bundle(token: str, request: Request, session: SessionDep, ctx: CtxD
         }
     ),
 )
+@takes(NOT_JSON)
 def download_exhibit(
     token: str, number: str, request: Request, session: SessionDep, ctx: CtxDep
 ) -> Response:

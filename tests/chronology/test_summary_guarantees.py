@@ -9,9 +9,9 @@ from uuid import uuid4
 
 import pytest
 
+from app.chronology.codes import TAXONOMY_VERSION
 from app.chronology.model import IncidentFacts, Order
 from app.chronology.summary import build_summary
-from app.diary.taxonomy import TAXONOMY_VERSION
 
 from .scenario import at, iid, make_incident, make_subject, stalking_diary
 

@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from app.diary import taxonomy
-from app.diary.taxonomy import (
+from app.chronology.codes import (
     BEHAVIOUR_CODES,
     BEHAVIOURS,
     CHANNEL_CODES,
@@ -17,6 +16,7 @@ from app.diary.taxonomy import (
     ORDER_KINDS,
     PRECISIONS,
     RELATIONSHIP_CODES,
+    TAXONOMY_VERSION,
     behaviour,
     order_kind,
     taxonomy_document,
@@ -85,7 +85,7 @@ def test_a_police_information_notice_is_a_warning_not_an_order() -> None:
 def test_the_document_is_json_and_lists_everything_with_labels() -> None:
     document = json.loads(json.dumps(taxonomy_document()))
 
-    assert document["version"] == taxonomy.TAXONOMY_VERSION == "2026-11-1"
+    assert document["version"] == TAXONOMY_VERSION == "2026-11-1"
     assert [b["code"] for b in document["behaviours"]] == [b.code for b in BEHAVIOURS]
     assert {c["code"] for c in document["channels"]} == CHANNEL_CODES
     assert {c["code"] for c in document["impacts"]} == IMPACT_CODES

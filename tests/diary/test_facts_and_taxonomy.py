@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.chronology.codes import TAXONOMY_VERSION, taxonomy_document
 from app.chronology.model import IncidentFacts, Order, SubjectFacts
 from app.diary.facts import load_facts
 from app.diary.filters import IncidentFilters
-from app.diary.taxonomy import TAXONOMY_VERSION, taxonomy_document
 from app.security.keys import load_data_key
 from tests.conftest import User
 from tests.diary.support import (

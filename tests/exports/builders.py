@@ -20,7 +20,7 @@ from app.chronology.schemas import Summary
 from app.chronology.summary import build_summary
 from app.crypto.signing import SigningKeys
 from app.evidence.exhibits import Exhibit
-from app.exports.bundle import BundleResult, write_bundle
+from app.exports.bundle.write import BundleResult, write_bundle
 from app.integrity.canonical import (
     GENESIS_HASH,
     LinkFields,

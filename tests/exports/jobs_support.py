@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from app.exports import runner
+from app.exports.jobs import runner
 from app.models import Base
 from tests.conftest import User
 from tests.diary.support import incident_body

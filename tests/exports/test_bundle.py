@@ -18,8 +18,8 @@ import pytest
 
 from app.crypto.signing import SigningKeys, key_fingerprint
 from app.evidence.exhibits import Exhibit, safe_file_name
-from app.exports.bundle import BundleError, write_bundle
-from app.exports.verify import verify_bundle
+from app.exports.bundle.verify import verify_bundle
+from app.exports.bundle.write import BundleError, write_bundle
 from tests.exports.builders import (
     GENERATED_AT,
     Diary,

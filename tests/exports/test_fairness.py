@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.crypto.signing import SigningKeys
-from app.exports import runner
-from app.exports.runner import ExportRunner
+from app.exports.jobs import runner
+from app.exports.jobs.runner import ExportRunner
 
 
 @pytest.fixture

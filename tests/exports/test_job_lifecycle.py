@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from app import cli
 from app.errors import DEFAULT_PROBLEM_TYPE_BASE
-from app.exports import runner
-from app.exports.cleanup import run_export_cleanup
+from app.exports.jobs import runner
+from app.exports.jobs.cleanup import run_export_cleanup
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import User

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.errors import DEFAULT_PROBLEM_TYPE_BASE
-from app.exports.verify import verify_bundle
+from app.exports.bundle.verify import verify_bundle
 from tests.conftest import ROOT, User, stored_bytes
 from tests.evidence.conftest import stored_blobs
 from tests.evidence.support import jpeg_with_exif, multipart

@@ -26,8 +26,8 @@ from app.crypto.signing import (
     signing_keys_for,
     signing_keys_path,
 )
+from app.exports.bundle.verify import load_public_keys, verify_bundle
 from app.exports.keys_routes import router
-from app.exports.verify import load_public_keys, verify_bundle
 from app.settings import Settings
 from tests.exports.builders import Diary, Evidence, make_bundle
 

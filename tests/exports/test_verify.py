@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from app.crypto.signing import SigningKeys, public_key_pem
-from app.exports.bundle import write_bundle
-from app.exports.verify import load_public_keys, main, verify_bundle
+from app.exports.bundle.verify import load_public_keys, main, verify_bundle
+from app.exports.bundle.write import write_bundle
 from tests.exports.builders import (
     GENERATED_AT,
     Diary,
@@ -262,7 +262,7 @@ def test_cli_accepts_the_keys_endpoint_json(
     key_file.write_text(json.dumps(doc))
     assert len(load_public_keys(key_file.read_bytes())) == 2
     result = subprocess.run(
-        [sys.executable, "-m", "app.exports.verify", str(bundle), "--key", str(key_file)],
+        [sys.executable, "-m", "app.exports.bundle.verify", str(bundle), "--key", str(key_file)],
         cwd=ROOT,
         capture_output=True,
     )

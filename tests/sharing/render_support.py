@@ -27,7 +27,7 @@ from app.evidence.exhibits import Exhibit
 from app.exports.model import ChainHead
 from app.exports.pdf import render_pdf
 from app.risk.schemas import AssessmentOut, RiskScreening, ScreeningAnswer
-from app.sharing.share_schemas import Recipient
+from app.sharing.shares.schemas import Recipient
 from app.viewer.pages import ViewerFrame, render_viewer
 
 SUBJECT = uuid.uuid5(uuid.NAMESPACE_URL, "render:subject")

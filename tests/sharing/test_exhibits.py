@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.crypto.stream import CIPHER_SEGMENT_SIZE, HEADER_SIZE, SEGMENT_SIZE
-from app.exports.verify import load_public_keys, verify_bundle
+from app.exports.bundle.verify import load_public_keys, verify_bundle
 from app.models import Evidence
 from tests.conftest import User
 from tests.evidence import support as s

@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.exports.verify import load_public_keys, verify_bundle
+from app.exports.bundle.verify import load_public_keys, verify_bundle
 from app.middleware import loggable_path
 from app.viewer.pages import CSS
 from tests.conftest import User

@@ -36,8 +36,8 @@ from app.crypto.signing import SigningKeys
 from app.crypto.stream import StreamCorrupted
 from app.db import rowcount, utcnow, write_session
 from app.evidence.errors import IntegrityFailure
-from app.exports import results
-from app.exports.bundle import BundleError
+from app.exports.bundle.write import BundleError
+from app.exports.jobs import results
 from app.exports.keys_routes import get_signing_keys
 from app.models import ExportJob
 

@@ -14,8 +14,9 @@ from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.security.client import client_facts
 from app.security.roles import Caseworker
-from app.sharing import clients, grants, schemas
+from app.sharing import grants, schemas
 from app.sharing.access import AssistClient, SummaryClient
+from app.sharing.clients import service as clients
 
 router = APIRouter(tags=["clients"], dependencies=[RecordsReads])
 

@@ -1,7 +1,16 @@
-"""The fixed, versioned vocabulary a victim codes incidents with.
+"""The fixed, versioned vocabulary a victim codes incidents with, and what each code means.
 
 Codes are stored by the API and cited in summaries, so they never change meaning: a new code or a
 changed label means a new `TAXONOMY_VERSION`, and a code is never reused for something else.
+
+Everything the product knows about a behaviour code is a field of its row in `BEHAVIOURS`: its
+label, group and severity, its letter in each jurisdiction's list of stalking examples, which
+FOUR marker and risk marker it feeds, which S-DASH question it can suggest "yes" to, and whether
+it is threatening or abusive or a breach of an order. The analysis (behaviours.py, risk.py,
+offences.py, law.py) and the presenters read these fields and name no code themselves, so a
+new code is one row here (every field is required: `tests/chronology/test_codes.py` fails
+on a row left unclassified) and the regenerated API spec (`make openapi`).
+This module is the GET /v1/taxonomy document too, and imports nothing from the app.
 
 Behaviour groups follow how DOMAIN.md describes the law:
 - `stalking_behaviour`: the examples in PHA 1997 s.2A(3)(a)-(g), each carrying its letter;
@@ -25,19 +34,55 @@ Severity, 1 (lowest) to 5, is DOMAIN.md's "Suggested severity ordering"; the tre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 TAXONOMY_VERSION = "2026-11-1"
+
+# The classification axes. None on an axis is a decision ("feeds nothing here"), stated per row.
+# FOUR "Fixated": keeping track of the victim, turning up where they live or work, or using the
+# people around them.
+Fixated = Literal["tracking", "turning_up", "people_around"]
+# The risk markers a code raises on its own (app.chronology.risk orders and titles them; a coded
+# breach raises the breach-of-order marker through `breach`, together with the orders in force).
+RiskMarkerCode = Literal[
+    "strangulation",
+    "weapon",
+    "violence",
+    "threat_to_kill",
+    "threat_of_violence",
+    "sexual_behaviour",
+    "turning_up",
+    "third_party_contact",
+]
+# The S-DASH questions the diary can read a code as evidence for (q4 counts visits per week).
+SdashEvidence = Literal["q3", "q4", "q5", "q6", "q7", "q8"]
 
 
 @dataclass(frozen=True)
 class Behaviour:
+    """One behaviour code and every classification of it; no field has a default."""
+
     code: str
     label: str
     group: str
     s2a3: str | None  # the letter of PHA 1997 s.2A(3), or None if not one of its examples
     severity: int
     description: str
+    # The letter of CJLSA 2010 s.39(6) (Scotland), shared by PSA NI 2022 s.1(4).
+    s39: str | None
+    fixated: Fixated | None
+    # A contact behaviour: contact continuing after the victim changed phone is "unwanted".
+    contact: bool
+    # Recorded as unwanted by the coding itself (gifts the victim did not want).
+    unwanted: bool
+    # The victim coded a breach of an order or bail conditions.
+    breach: bool
+    # Threatening or abusive behaviour (CJLSA 2010 s.38, PSA NI 2022 s.2).
+    threatening: bool
+    risk_marker: RiskMarkerCode | None
+    sdash: SdashEvidence | None
 
 
 @dataclass(frozen=True)
@@ -79,6 +124,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3="a",
         severity=2,
         description="Following you or someone close to you, on foot, by vehicle or otherwise.",
+        s39="a",
+        fixated="tracking",
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker=None,
+        sdash=None,
     ),
     Behaviour(
         code="contacting",
@@ -87,6 +140,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3="b",
         severity=1,
         description="Contacting you or trying to, by any means: calls, messages, letters, visits.",
+        s39="b",
+        fixated=None,
+        contact=True,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker=None,
+        sdash=None,
     ),
     Behaviour(
         code="publishing_material",
@@ -95,6 +156,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3="c",
         severity=1,
         description="Publishing statements or material about you, or pretending to be you.",
+        s39="c",
+        fixated=None,
+        contact=True,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker=None,
+        sdash=None,
     ),
     Behaviour(
         code="monitoring_communications",
@@ -103,6 +172,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3="d",
         severity=1,
         description="Monitoring your use of the internet, email, phone or other communication.",
+        s39="d",
+        fixated="tracking",
+        contact=True,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker=None,
+        sdash=None,
     ),
     Behaviour(
         code="loitering",
@@ -111,6 +188,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3="e",
         severity=2,
         description="Hanging around a place, public or private, where you are or might be.",
+        s39="f",
+        fixated="tracking",
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker=None,
+        sdash="q5",
     ),
     Behaviour(
         code="interfering_with_property",
@@ -119,6 +204,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3="f",
         severity=3,
         description="Moving, taking, opening or tampering with things in your possession.",
+        s39="g",
+        fixated=None,
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker=None,
+        sdash="q3",
     ),
     Behaviour(
         code="watching_or_spying",
@@ -127,6 +220,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3="g",
         severity=2,
         description="Watching or spying on you, including by camera or tracker.",
+        s39="i",
+        fixated="tracking",
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker=None,
+        sdash=None,
     ),
     Behaviour(
         code="turning_up_at_home",
@@ -135,6 +236,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=3,
         description="Coming to where you live, or staying outside it.",
+        s39=None,
+        fixated="turning_up",
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker="turning_up",
+        sdash="q4",
     ),
     Behaviour(
         code="turning_up_at_work",
@@ -143,6 +252,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=3,
         description="Coming to your workplace, school, college or university.",
+        s39=None,
+        fixated="turning_up",
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker="turning_up",
+        sdash="q4",
     ),
     Behaviour(
         code="unwanted_gifts",
@@ -151,6 +268,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=1,
         description="Sending or leaving gifts or items for you that you did not want.",
+        s39="h",
+        fixated=None,
+        contact=True,
+        unwanted=True,
+        breach=False,
+        threatening=False,
+        risk_marker=None,
+        sdash=None,
     ),
     Behaviour(
         code="third_party_contact",
@@ -159,6 +284,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=2,
         description="Contacting people around you, for example to find you or to pass on messages.",
+        s39="b",
+        fixated="people_around",
+        contact=True,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker="third_party_contact",
+        sdash="q7",
     ),
     Behaviour(
         code="online_abuse",
@@ -170,6 +303,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
             "Abusive or offensive messages or posts online. The channel is recorded separately;"
             " also code contacting or publishing material where that is what happened."
         ),
+        s39=None,
+        fixated=None,
+        contact=True,
+        unwanted=False,
+        breach=False,
+        threatening=True,
+        risk_marker=None,
+        sdash=None,
     ),
     Behaviour(
         code="threat_of_violence",
@@ -178,6 +319,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=4,
         description="Threatening to hurt you or someone close to you, including sexual violence.",
+        s39=None,
+        fixated=None,
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=True,
+        risk_marker="threat_of_violence",
+        sdash="q6",
     ),
     Behaviour(
         code="threat_to_kill",
@@ -186,6 +335,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=4,
         description="Threatening to kill you, someone close to you, or themselves.",
+        s39=None,
+        fixated=None,
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=True,
+        risk_marker="threat_to_kill",
+        sdash="q6",
     ),
     Behaviour(
         code="violence",
@@ -194,6 +351,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=5,
         description="Hitting, pushing, grabbing or any other physical violence.",
+        s39=None,
+        fixated=None,
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=True,
+        risk_marker="violence",
+        sdash="q8",
     ),
     Behaviour(
         code="weapon",
@@ -202,6 +367,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=5,
         description="Using, showing or mentioning a weapon.",
+        s39=None,
+        fixated=None,
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=True,
+        risk_marker="weapon",
+        sdash=None,
     ),
     Behaviour(
         code="strangulation",
@@ -210,6 +383,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=5,
         description="Strangling, choking or any pressure on the neck, or smothering.",
+        s39=None,
+        fixated=None,
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=True,
+        risk_marker="strangulation",
+        sdash="q8",
     ),
     Behaviour(
         code="sexual_behaviour",
@@ -218,6 +399,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=4,
         description="Sexual touching, exposure, sexual messages or images, or sexual demands.",
+        s39=None,
+        fixated=None,
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=True,
+        risk_marker="sexual_behaviour",
+        sdash=None,
     ),
     Behaviour(
         code="damage_to_property",
@@ -226,6 +415,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=3,
         description="Damaging or destroying your property, such as your car or home.",
+        s39=None,
+        fixated=None,
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker=None,
+        sdash="q3",
     ),
     Behaviour(
         code="breach_of_order",
@@ -234,6 +431,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=3,
         description="Doing something an order or bail conditions forbid.",
+        s39=None,
+        fixated=None,
+        contact=False,
+        unwanted=False,
+        breach=True,
+        threatening=False,
+        risk_marker=None,
+        sdash=None,
     ),
     Behaviour(
         code="other",
@@ -242,8 +447,26 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         s2a3=None,
         severity=1,
         description="Anything else; describe it in your own words.",
+        s39=None,
+        fixated=None,
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker=None,
+        sdash=None,
     ),
 )
+
+# The severity scale as a chart legend names it; 0 is an incident with no behaviour coded.
+SEVERITY_LEGEND: dict[int, str] = {
+    0: "no severity recorded",
+    1: "1: contact, gifts, publishing, monitoring",
+    2: "2: loitering, watching, following, third parties",
+    3: "3: property, turning up, breach of an order",
+    4: "4: threats, sexual behaviour",
+    5: "5: violence, weapons, strangulation",
+}
 
 CHANNEL_TERMS: tuple[Term, ...] = (
     Term("in_person", "In person"),
@@ -313,6 +536,11 @@ PRECISIONS: frozenset[str] = frozenset(t.code for t in PRECISION_TERMS)
 
 _BEHAVIOURS_BY_CODE = {b.code: b for b in BEHAVIOURS}
 _ORDER_KINDS_BY_CODE = {k.code: k for k in ORDER_KIND_TERMS}
+
+
+def codes_where(test: Callable[[Behaviour], bool]) -> tuple[str, ...]:
+    """The behaviour codes whose row passes `test`, in taxonomy order."""
+    return tuple(b.code for b in BEHAVIOURS if test(b))
 
 
 def behaviour(code: str) -> Behaviour:

@@ -1,8 +1,8 @@
 """Export jobs: POST /v1/exports, then poll GET /v1/exports/{id}, then download the result.
 
-Thin: the rules are in app.exports.jobs, the making in app.exports.runner and results. A job is
-started after its row has committed (a background task), and any read of a job that no live
-worker holds (e.g. after a restart) starts it again here.
+Thin: the rules are in `service`, the making in `runner` and `results` (this package). A job
+is started after its row has committed (a background task), and any read of a job that no
+live worker holds (e.g. after a restart) starts it again here.
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from fastapi.responses import StreamingResponse
 
 from app.audit.record import AuditActor
 from app.blobs import BlobNotFound, BlobStoreError, encrypted, remove_blob
+from app.bodies import NOT_JSON, takes
 from app.context import AppContext, CtxDep
 from app.crypto.stream import StreamCorrupted, plaintext_size
 from app.db import RecordsReads, SessionDep
 from app.errors import ServiceUnavailable, problem_responses
 from app.evidence.download import content_disposition
-from app.exports import jobs
-from app.exports.runner import RunnerDep, unattended
-from app.exports.schemas import ExportIn, ExportOut, ExportPage
+from app.exports.jobs import service as jobs
+from app.exports.jobs.runner import RunnerDep, unattended
+from app.exports.jobs.schemas import ExportIn, ExportOut, ExportPage
 from app.pagination import Cursor, Limit
 from app.security.actor import CurrentActor
 from app.security.client import client_facts
@@ -161,6 +162,7 @@ def download_headers(result: jobs.Result) -> dict[str, str]:
     responses={**_FILES, **problem_responses(401, 404, 409, 410, 422, 503)},
     dependencies=[RecordsReads],
 )
+@takes(NOT_JSON)
 def download_export(
     export_id: uuid.UUID,
     request: Request,

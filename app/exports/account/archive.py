@@ -41,15 +41,17 @@ from app.diary.subjects import service as subjects
 from app.evidence import download
 from app.evidence import service as evidence
 from app.evidence.exhibits import safe_file_name
-from app.exports import jobs
+from app.exports.jobs import service as jobs
 from app.exports.streaming import written_chunks
 from app.models import Incident, Subject
 from app.ownership import owned
 from app.risk import service as risk
 from app.security.actor import Actor
 from app.sessions import service as sessions
-from app.sharing import clients, drafts, grants, shares
+from app.sharing import drafts, grants
 from app.sharing.chain_export import chain_document
+from app.sharing.clients import service as clients
+from app.sharing.shares import service as shares
 
 PAGE = 200
 Item = TypeVar("Item", bound=BaseModel, covariant=True)

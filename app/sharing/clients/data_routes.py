@@ -13,6 +13,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
+from app.bodies import NOT_JSON, takes
 from app.chronology.service import ChronologyOut
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep
@@ -25,9 +26,10 @@ from app.pagination import Cursor, Limit
 from app.security.client import client_facts
 from app.security.keys import actor_key
 from app.security.roles import VictimActor
-from app.sharing import client_data, drafts
+from app.sharing import drafts
 from app.sharing.access import AssistClient, DiaryClient, SummaryClient
-from app.sharing.share_schemas import ClientIncidentOut, ClientIncidentPage, DraftPage
+from app.sharing.clients import data as client_data
+from app.sharing.shares.schemas import ClientIncidentOut, ClientIncidentPage, DraftPage
 
 router = APIRouter(tags=["clients"], dependencies=[RecordsReads])
 
@@ -149,6 +151,7 @@ def get_client_evidence(
         **problem_responses(401, 403, 404, 410, 422, 429, 500, 503),
     },
 )
+@takes(NOT_JSON)
 async def get_client_evidence_content(
     access: DiaryClient,
     evidence_id: uuid.UUID,

@@ -8,7 +8,7 @@ chunk at a time (app.exports.streaming), each checked against the SHA-256 record
 
 - json: the chronology exactly as GET /v1/chronology returns it (with the risk screening);
 - pdf: the signed chronology (app.exports.pdf);
-- bundle: the signed zip (app.exports.bundle), its chain document with every revision's salt
+- bundle: the signed zip (app.exports.bundle.write), its chain document with every revision's salt
   and content when the export covers the whole diary, and the events alone otherwise (as a
   partial share's bundle: revisions outside the filters would disclose other entries).
 """
@@ -31,11 +31,11 @@ from app.crypto.signing import SigningKeys
 from app.crypto.stream import new_file_key
 from app.errors import NotFound
 from app.evidence.exhibits import open_exhibit
-from app.exports.bundle import write_bundle
+from app.exports.bundle.write import write_bundle
 from app.exports.content import ExportContent, load_content
-from app.exports.jobs import ExportRequest, result_aad, wrap_result_key
+from app.exports.jobs.schemas import ExportOptions
+from app.exports.jobs.service import ExportRequest, result_aad, wrap_result_key
 from app.exports.pdf import export_pdf
-from app.exports.schemas import ExportOptions
 from app.exports.streaming import written_chunks
 from app.models import ExportJob
 from app.security.keys import load_data_key

@@ -24,7 +24,7 @@ from app.evidence.schemas import EvidenceOut, EvidencePage
 from app.security.client import ClientFacts
 from app.sharing import drafts
 from app.sharing.access import ClientAccess
-from app.sharing.share_schemas import ClientIncidentOut, ClientIncidentPage
+from app.sharing.shares.schemas import ClientIncidentOut, ClientIncidentPage
 
 
 def _filter_details(filters: IncidentFilters) -> dict[str, str]:

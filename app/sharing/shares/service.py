@@ -35,7 +35,7 @@ from app.security.actor import Actor
 from app.security.client import ClientFacts
 from app.security.keys import actor_key
 from app.security.tokens import keyed_hash, new_token
-from app.sharing.share_schemas import (
+from app.sharing.shares.schemas import (
     Recipient,
     ShareAccessOut,
     ShareAccessPage,

@@ -1,7 +1,7 @@
 """Export jobs: create (idempotent, a few at a time per account), read, list, delete, download.
 
 A job is a row (app.models.exports) made by the request and completed by a worker
-(app.exports.runner). Every query here is scoped to the account whose data key the caller
+(app.exports.jobs.runner). Every query here is scoped to the account whose data key the caller
 holds: another account's id is 404. Creating a job and downloading its result are recorded in
 the account's audit trail, in the same transaction.
 
@@ -26,7 +26,7 @@ from app.audit import record as audit
 from app.crypto.fields import DataKey, decrypt_bytes, decrypt_field, encrypt_bytes, encrypt_field
 from app.db import utcnow
 from app.errors import AppError, Conflict, TooManyRequests, id_in_use
-from app.exports.schemas import ExportIn, ExportOptions, ExportOut, ExportPage, PreparedBy
+from app.exports.jobs.schemas import ExportIn, ExportOptions, ExportOut, ExportPage, PreparedBy
 from app.integrity import chain
 from app.models import ExportJob
 from app.ownership import load_owned

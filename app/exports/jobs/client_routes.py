@@ -16,9 +16,9 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import NotFound, problem_responses
-from app.exports import jobs
-from app.exports.runner import RunnerDep, unattended
-from app.exports.schemas import ExportIn, ExportOut
+from app.exports.jobs import service as jobs
+from app.exports.jobs.runner import RunnerDep, unattended
+from app.exports.jobs.schemas import ExportIn, ExportOut
 from app.security.client import client_facts
 from app.sharing.access import AssistClient
 

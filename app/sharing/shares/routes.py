@@ -13,8 +13,8 @@ from app.pagination import Cursor, Limit
 from app.security.client import client_facts
 from app.security.roles import VictimActor
 from app.security.slots import password_slot
-from app.sharing import shares
-from app.sharing.share_schemas import (
+from app.sharing.shares import service as shares
+from app.sharing.shares.schemas import (
     ShareAccessPage,
     ShareCreatedOut,
     ShareIn,

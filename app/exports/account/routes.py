@@ -1,4 +1,4 @@
-"""GET /v1/me/export: a copy of everything the caller's account holds (app.exports.account).
+"""GET /v1/me/export: a copy of everything the caller's account holds (`archive`).
 
 Victims only: it is their diary and record. The download is recorded in their audit trail as
 `account.exported` before anything is read.
@@ -12,10 +12,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.audit import record as audit
+from app.bodies import NOT_JSON, takes
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep, utcnow
 from app.errors import problem_responses
-from app.exports.account import account_zip, documents
+from app.exports.account.archive import account_zip, documents
 from app.security.client import client_facts
 from app.security.keys import actor_key
 from app.security.roles import VictimActor
@@ -34,6 +35,7 @@ _ZIP: dict[int | str, dict[str, Any]] = {
     responses={**_ZIP, **problem_responses(401, 403)},
     dependencies=[RecordsReads],
 )
+@takes(NOT_JSON)
 def export_account(
     request: Request, victim: VictimActor, session: SessionDep, ctx: CtxDep
 ) -> Response:

@@ -39,8 +39,7 @@ from typing import IO, Any
 from app.chronology.schemas import Summary
 from app.crypto.signing import MANIFEST_ALGORITHM, SigningKeys, key_fingerprint, public_key_pem
 from app.evidence.exhibits import Exhibit
-from app.exports.model import ChainHead
-from app.exports.names import (
+from app.exports.bundle.names import (
     CHAIN,
     FORMAT,
     FORMAT_VERSION,
@@ -53,6 +52,7 @@ from app.exports.names import (
     SUMMARY,
     SUMS,
 )
+from app.exports.model import ChainHead
 from app.exports.pdf import export_pdf
 from app.integrity.canonical import GENESIS_HASH
 from app.risk.schemas import RiskScreening

@@ -34,8 +34,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.crypto.signing import key_fingerprint
+from app.exports.bundle.names import (
+    CHAIN,
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    SIGNATURE_B64,
+    SUMS,
+    UNLISTED,
+)
 from app.exports.chain_check import check_chain_document, evidence_events
-from app.exports.names import CHAIN, MANIFEST, PUBLIC_KEY, SIGNATURE, SIGNATURE_B64, SUMS, UNLISTED
 
 SMALL_FILE_LIMIT = 256 * 1024 * 1024  # manifest, chain.json and the like are read whole
 CHUNK = 1024 * 1024

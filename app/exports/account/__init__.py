@@ -1,0 +1,1 @@
+"""The account's own copy (GET /v1/me/export): the zip (`archive`) and its route."""
