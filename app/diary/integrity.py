@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.crypto.fields import DataKey, DecryptionError
 from app.diary import revisions as rev
-from app.diary.access import owned_by
+from app.diary.access import incident_revisions_join, owned_by, subject_revisions_join
 from app.diary.incidents import content as incident_content
 from app.diary.subjects import content as subject_content
 from app.integrity.canonical import GENESIS_HASH, CanonicalError, content_commitment
@@ -113,7 +113,7 @@ def _gather_incidents(
     incidents: dict[uuid.UUID, Incident] = {}
     rows = session.execute(
         select(Incident, IncidentRevision)
-        .outerjoin(IncidentRevision, IncidentRevision.incident_id == Incident.id)
+        .outerjoin(IncidentRevision, incident_revisions_join())
         .where(owned_by(Incident, key.account_id))
     )
     for incident, row in rows:
@@ -142,7 +142,7 @@ def _gather_subjects(
     subjects: dict[uuid.UUID, Subject] = {}
     rows = session.execute(
         select(Subject, SubjectRevision)
-        .outerjoin(SubjectRevision, SubjectRevision.subject_id == Subject.id)
+        .outerjoin(SubjectRevision, subject_revisions_join())
         .where(owned_by(Subject, key.account_id))
     )
     for subject, row in rows:

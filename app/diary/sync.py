@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.crypto.fields import DataKey
 from app.diary import revisions as rev
-from app.diary.access import owned_by
+from app.diary.access import incident_revisions_join, owned_by, subject_revisions_join
 from app.diary.incidents import content as incident_content
 from app.diary.incidents.service import incident_out
 from app.diary.schemas import SyncChange, SyncPage
@@ -42,7 +42,7 @@ def _incidents(session: Session, key: DataKey, wanted: list[Key]) -> dict[Key, A
         return {}
     rows = session.execute(
         select(Incident.recorded_at, IncidentRevision)
-        .join(Incident, Incident.id == IncidentRevision.incident_id)
+        .join(Incident, incident_revisions_join())
         .where(
             owned_by(Incident, key.account_id),
             tuple_(IncidentRevision.incident_id, IncidentRevision.revision).in_(wanted),
@@ -68,7 +68,7 @@ def _subjects(session: Session, key: DataKey, wanted: list[Key]) -> dict[Key, An
         return {}
     rows = session.execute(
         select(Subject.recorded_at, SubjectRevision)
-        .join(Subject, Subject.id == SubjectRevision.subject_id)
+        .join(Subject, subject_revisions_join())
         .where(
             owned_by(Subject, key.account_id),
             tuple_(SubjectRevision.subject_id, SubjectRevision.revision).in_(wanted),

@@ -95,16 +95,21 @@ def _remove(ctx: AppContext, held: uploads.Claim, blob_key: str) -> None:
         ctx.blobs.delete(blob_key)
 
 
-def remove_blob(ctx: AppContext, blob_key: str, evidence_id: uuid.UUID | None = None) -> None:
-    """Remove a blob; for deleted evidence, note it is gone. Failures wait for the cleanup."""
+def remove_blob(
+    ctx: AppContext, blob_key: str, evidence: tuple[uuid.UUID, uuid.UUID] | None = None
+) -> None:
+    """Remove a blob; for deleted `evidence` (account id, evidence id), note it is gone.
+
+    Failures wait for the cleanup.
+    """
     try:
         ctx.blobs.delete(blob_key)
     except BlobStoreError:
         log.warning("blob removal deferred to the cleanup command")
         return
-    if evidence_id is not None:
+    if evidence is not None:
         with write_session(ctx.sessionmaker) as session, session.begin():
-            service.forget_blob(session, evidence_id, blob_key)
+            service.forget_blob(session, *evidence, blob_key)
 
 
 def remove_upload_blob(ctx: AppContext, state: storage.WriterState | None, blob_key: str) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from app.crypto.fields import DataKey
+from app.diary.access import incident_revisions_join
 from app.diary.incidents.content import from_tags
 from app.evidence import download, service
 from app.evidence.schemas import EvidenceOut
@@ -66,7 +67,7 @@ def _live_incidents(
         .join(
             IncidentRevision,
             and_(
-                IncidentRevision.incident_id == Incident.id,
+                incident_revisions_join(),
                 IncidentRevision.revision == Incident.current_revision,
             ),
         )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.crypto.fields import DataKey
 from app.db import utcnow
 from app.diary import revisions as rev
-from app.diary.access import load_owned
+from app.diary.access import incident_revisions_join, load_owned
 from app.diary.incidents.content import from_tags, to_tags
 from app.evidence import sealing
 from app.evidence.errors import EvidenceDeleted, QuotaExceeded
@@ -166,7 +166,7 @@ def _linked_from_incident(
     """Evidence ids that the incident's current revision lists."""
     tags = session.scalar(
         select(IncidentRevision.evidence_ids)
-        .join(Incident, Incident.id == IncidentRevision.incident_id)
+        .join(Incident, incident_revisions_join())
         .where(
             Incident.id == incident_id,
             Incident.account_id == account_id,
@@ -275,8 +275,10 @@ def delete(
     return row.blob_key
 
 
-def forget_blob(session: Session, evidence_id: uuid.UUID, blob_key: str) -> None:
+def forget_blob(
+    session: Session, account_id: uuid.UUID, evidence_id: uuid.UUID, blob_key: str
+) -> None:
     """Note that a deleted evidence's blob is gone (the cleanup command retries otherwise)."""
-    row = session.get(Evidence, evidence_id)
+    row = session.get(Evidence, (account_id, evidence_id))
     if row is not None and row.deleted_at is not None and row.blob_key == blob_key:
         row.blob_key = None

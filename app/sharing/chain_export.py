@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.crypto.fields import DataKey
 from app.diary import revisions as rev
-from app.diary.access import owned_by
+from app.diary.access import incident_revisions_join, owned_by, subject_revisions_join
 from app.diary.incidents import content as incident_content
 from app.diary.subjects import content as subject_content
 from app.integrity.canonical import LinkFields
@@ -68,7 +68,7 @@ def _revisions(session: Session, key: DataKey) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
     incidents = session.execute(
         select(IncidentRevision)
-        .join(Incident, Incident.id == IncidentRevision.incident_id)
+        .join(Incident, incident_revisions_join())
         .where(owned_by(Incident, key.account_id))
         .order_by(IncidentRevision.chain_seq)
     ).scalars()
@@ -85,7 +85,7 @@ def _revisions(session: Session, key: DataKey) -> list[dict[str, Any]]:
         )
     subjects = session.execute(
         select(SubjectRevision)
-        .join(Subject, Subject.id == SubjectRevision.subject_id)
+        .join(Subject, subject_revisions_join())
         .where(owned_by(Subject, key.account_id))
         .order_by(SubjectRevision.chain_seq)
     ).scalars()
