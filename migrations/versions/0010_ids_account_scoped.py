@@ -93,10 +93,10 @@ def upgrade() -> None:
     for table, column, parent in _REVISIONS:
         with op.batch_alter_table(table) as batch_op:
             batch_op.add_column(sa.Column("account_id", sa.Uuid(), nullable=True))
-        op.execute(
-            f"UPDATE {table} SET account_id = (SELECT {parent}.account_id FROM {parent} "
-            f"WHERE {parent}.id = {table}.{column})"
-        )
+        child = sa.table(table, sa.column("account_id"), sa.column(column))
+        owner = sa.table(parent, sa.column("account_id"), sa.column("id"))
+        of_owner = sa.select(owner.c.account_id).where(owner.c.id == child.c[column])
+        op.execute(child.update().values(account_id=of_owner.scalar_subquery()))
         with op.batch_alter_table(table) as batch_op:
             batch_op.alter_column("account_id", existing_type=sa.Uuid(), nullable=False)
             batch_op.drop_constraint(f"uq_{table}_revision", type_="unique")
