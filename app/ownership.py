@@ -5,7 +5,9 @@ chain export), so it lives at the app level, not in one of them. Every such quer
 `owned()`; every single-object route loads through
 `load_owned` (`get_incident`, `get_subject`, and the evidence, upload and export lookups),
 which answers 404 alike for an id that does not exist and for one that belongs to another
-account, so ids reveal nothing.
+account, so ids reveal nothing. Client-chosen ids are unique per account, not globally (the
+key is (account_id, id)), so every lookup by id carries the account, and a revision joins its
+incident or subject on both columns (`incident_revisions_join`, `subject_revisions_join`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ from __future__ import annotations
 import uuid
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.models import Evidence, EvidenceUpload, ExportJob, Incident, Subject
+from app.models import (
+    Evidence,
+    EvidenceUpload,
+    ExportJob,
+    Incident,
+    IncidentRevision,
+    Subject,
+    SubjectRevision,
+)
 
 Owned = TypeVar("Owned", Incident, Subject, Evidence, EvidenceUpload, ExportJob)
 
@@ -25,6 +35,22 @@ Owned = TypeVar("Owned", Incident, Subject, Evidence, EvidenceUpload, ExportJob)
 def owned_by(model: type[Owned], account_id: uuid.UUID) -> ColumnElement[bool]:
     """The condition every diary query carries: the row belongs to the caller's account."""
     return model.account_id == account_id
+
+
+def incident_revisions_join() -> ColumnElement[bool]:
+    """An incident and its revisions: the same account and the same incident id."""
+    return and_(
+        IncidentRevision.account_id == Incident.account_id,
+        IncidentRevision.incident_id == Incident.id,
+    )
+
+
+def subject_revisions_join() -> ColumnElement[bool]:
+    """A subject and its revisions: the same account and the same subject id."""
+    return and_(
+        SubjectRevision.account_id == Subject.account_id,
+        SubjectRevision.subject_id == Subject.id,
+    )
 
 
 def owned(model: type[Owned], account_id: uuid.UUID) -> Select[Owned]:

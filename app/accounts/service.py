@@ -17,7 +17,15 @@ from app.context import AppContext
 from app.crypto.fields import DataKey, decrypt_field, encrypt_field
 from app.db import rowcount, utcnow
 from app.errors import NotFound, Unauthorized, Unprocessable
-from app.models import Account, AuthSession, RecoveryCode, SecurityEvent
+from app.models import (
+    Account,
+    AuthSession,
+    CaseworkerNote,
+    ConsentGrant,
+    IncidentDraft,
+    RecoveryCode,
+    SecurityEvent,
+)
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 from app.security import ratelimit, totp
 from app.security.actor import Actor
@@ -307,8 +315,25 @@ def erase_account(ctx: AppContext, session: Session, actor: Actor, body: schemas
     """Crypto-shred: the data key goes first, then every row of the account (by cascade)."""
     account = get_account(session, actor)
     verify_password_for(ctx, session, account, body.password, body.totp_code)
+    _unlink_grants_given_to(session, account.id)
     session.delete(account)
     session.flush()
+
+
+def _unlink_grants_given_to(session: Session, caseworker_id: uuid.UUID) -> None:
+    """The notes and drafts written under a caseworker's grants outlive them, in the clients'
+    records, no longer naming the grant. (Grant keys are (account_id, id); ON DELETE SET NULL
+    on such a key would null the account too, so this is done here, before the cascade.)"""
+    granted = select(ConsentGrant.account_id, ConsentGrant.id).where(
+        ConsentGrant.caseworker_id == caseworker_id
+    )
+    for model in (CaseworkerNote, IncidentDraft):
+        session.execute(
+            update(model)
+            .where(tuple_(model.account_id, model.grant_id).in_(granted))
+            .values(grant_id=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def security_events(

@@ -22,7 +22,7 @@ from app.diary.schemas import SyncChange, SyncPage
 from app.diary.subjects import content as subject_content
 from app.diary.subjects.service import subject_out
 from app.models import ChainEvent, Incident, IncidentRevision, Subject, SubjectRevision
-from app.ownership import owned_by
+from app.ownership import incident_revisions_join, owned_by, subject_revisions_join
 from app.pagination import bad_cursor, decode_cursor, encode_cursor
 
 Key = tuple[uuid.UUID, int]
@@ -42,7 +42,7 @@ def _incidents(session: Session, key: DataKey, wanted: list[Key]) -> dict[Key, A
         return {}
     rows = session.execute(
         select(Incident.recorded_at, IncidentRevision)
-        .join(Incident, Incident.id == IncidentRevision.incident_id)
+        .join(Incident, incident_revisions_join())
         .where(
             owned_by(Incident, key.account_id),
             tuple_(IncidentRevision.incident_id, IncidentRevision.revision).in_(wanted),
@@ -68,7 +68,7 @@ def _subjects(session: Session, key: DataKey, wanted: list[Key]) -> dict[Key, An
         return {}
     rows = session.execute(
         select(Subject.recorded_at, SubjectRevision)
-        .join(Subject, Subject.id == SubjectRevision.subject_id)
+        .join(Subject, subject_revisions_join())
         .where(
             owned_by(Subject, key.account_id),
             tuple_(SubjectRevision.subject_id, SubjectRevision.revision).in_(wanted),

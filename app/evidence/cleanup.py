@@ -95,13 +95,13 @@ def _finished_uploads(ctx: AppContext, now: datetime) -> int:
 def _deleted_evidence(ctx: AppContext) -> int:
     with ctx.sessionmaker() as session:
         rows = session.execute(
-            select(Evidence.id, Evidence.blob_key).where(
+            select(Evidence.account_id, Evidence.id, Evidence.blob_key).where(
                 Evidence.deleted_at.is_not(None), Evidence.blob_key.is_not(None)
             )
         ).all()
-    for evidence_id, blob_key in rows:
+    for account_id, evidence_id, blob_key in rows:
         if blob_key is not None:
-            completion.remove_evidence_blob(ctx, blob_key, evidence_id)
+            completion.remove_evidence_blob(ctx, blob_key, account_id, evidence_id)
     return len(rows)
 
 

@@ -95,11 +95,13 @@ def _remove(ctx: AppContext, held: uploads.Claim, blob_key: str) -> None:
         ctx.blobs.delete(blob_key)
 
 
-def remove_evidence_blob(ctx: AppContext, blob_key: str, evidence_id: uuid.UUID) -> None:
+def remove_evidence_blob(
+    ctx: AppContext, blob_key: str, account_id: uuid.UUID, evidence_id: uuid.UUID
+) -> None:
     """Remove a deleted evidence's blob and note it is gone. Failures wait for the cleanup."""
     if remove_blob(ctx.blobs, blob_key):
         with write_session(ctx.sessionmaker) as session, session.begin():
-            service.forget_blob(session, evidence_id, blob_key)
+            service.forget_blob(session, account_id, evidence_id, blob_key)
 
 
 def remove_upload_blob(ctx: AppContext, state: encrypted.WriterState | None, blob_key: str) -> None:

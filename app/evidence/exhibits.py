@@ -37,6 +37,7 @@ from app.db import from_tags
 from app.evidence import download, service
 from app.evidence.schemas import EvidenceOut
 from app.models import Evidence, Incident, IncidentRevision
+from app.ownership import incident_revisions_join
 
 _EXHIBIT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -130,7 +131,7 @@ def _live_incidents(
         .join(
             IncidentRevision,
             and_(
-                IncidentRevision.incident_id == Incident.id,
+                incident_revisions_join(),
                 IncidentRevision.revision == Incident.current_revision,
             ),
         )

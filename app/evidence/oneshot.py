@@ -112,19 +112,15 @@ def _record(ctx: AppContext, key: DataKey, new: service.NewEvidence, *, replayab
     try:
         with write_session(ctx.sessionmaker) as session, session.begin():
             if replayable:
-                existing = session.get(Evidence, new.evidence_id)
+                existing = session.get(Evidence, (key.account_id, new.evidence_id))
                 if existing is not None:
-                    if (
-                        existing.account_id != key.account_id
-                        or existing.sha256 != new.blob.sha256_hex
-                        or existing.deleted_at is not None
-                    ):
+                    if existing.sha256 != new.blob.sha256_hex or existing.deleted_at is not None:
                         raise id_in_use()
                     return Stored(existing, created=False)
             require_incidents(session, key.account_id, new.incident_ids)
             row = service.record(session, key, new, quota=ctx.settings.account_quota_bytes)
             return Stored(row, created=True)
-    except IntegrityError as exc:  # the same id, recorded at this moment by another request
+    except IntegrityError as exc:  # the same id, recorded at this moment by this account
         raise id_in_use() from exc
 
 

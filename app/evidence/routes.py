@@ -168,7 +168,7 @@ def delete_evidence(
     with write_session(ctx.sessionmaker) as session, session.begin():
         blob_key = service.delete(session, key, evidence_id, if_match)
     if blob_key is not None:
-        completion.remove_evidence_blob(ctx, blob_key, evidence_id)
+        completion.remove_evidence_blob(ctx, blob_key, key.account_id, evidence_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -27,7 +27,7 @@ from app.evidence.media import CaptureMetadata, MediaType
 from app.evidence.schemas import Capture, EvidenceOut, EvidencePage, EvidencePatch
 from app.integrity import chain
 from app.models import Evidence, EvidenceUpload, Incident, IncidentRevision
-from app.ownership import load_owned
+from app.ownership import incident_revisions_join, load_owned
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 
 
@@ -176,7 +176,7 @@ def _linked_from_incident(
     """Evidence ids that the incident's current revision lists."""
     tags = session.scalar(
         select(IncidentRevision.evidence_ids)
-        .join(Incident, Incident.id == IncidentRevision.incident_id)
+        .join(Incident, incident_revisions_join())
         .where(
             Incident.id == incident_id,
             Incident.account_id == account_id,
@@ -288,8 +288,10 @@ def delete(
     return row.blob_key
 
 
-def forget_blob(session: Session, evidence_id: uuid.UUID, blob_key: str) -> None:
+def forget_blob(
+    session: Session, account_id: uuid.UUID, evidence_id: uuid.UUID, blob_key: str
+) -> None:
     """Note that a deleted evidence's blob is gone (the cleanup command retries otherwise)."""
-    row = session.get(Evidence, evidence_id)
+    row = session.get(Evidence, (account_id, evidence_id))
     if row is not None and row.deleted_at is not None and row.blob_key == blob_key:
         row.blob_key = None

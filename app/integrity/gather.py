@@ -52,7 +52,7 @@ from app.models import (
     Subject,
     SubjectRevision,
 )
-from app.ownership import owned_by
+from app.ownership import incident_revisions_join, owned_by, subject_revisions_join
 
 Document = Callable[[Mapping[str, Any]], dict[str, Any]]
 Revisions = dict[tuple[uuid.UUID, int], StoredRevision]
@@ -136,7 +136,7 @@ def gather_revisions(session: Session, key: DataKey) -> list[OpenedRevision]:
     """Every incident revision of the account, then every subject revision, each by seq."""
     incidents = session.scalars(
         select(IncidentRevision)
-        .join(Incident, Incident.id == IncidentRevision.incident_id)
+        .join(Incident, incident_revisions_join())
         .where(owned_by(Incident, key.account_id))
         .order_by(IncidentRevision.chain_seq)
     )
@@ -153,7 +153,7 @@ def gather_revisions(session: Session, key: DataKey) -> list[OpenedRevision]:
     ]
     subjects = session.scalars(
         select(SubjectRevision)
-        .join(Subject, Subject.id == SubjectRevision.subject_id)
+        .join(Subject, subject_revisions_join())
         .where(owned_by(Subject, key.account_id))
         .order_by(SubjectRevision.chain_seq)
     )

@@ -11,6 +11,10 @@ Nothing here is updated in place except the identity row's pointers and, on with
 erasure of every earlier revision's content; the hash chain (app.models.integrity) records each
 revision, so the integrity check can tell when any stored byte has changed.
 
+Ids are the client's to choose, so they are unique per account, not globally: the key of an
+identity row is (account_id, id), and its revisions point at it by both. Another account using
+the same id is simply another record (SECURITY.md, "Client-chosen ids").
+
 Multi-valued plain codes and ids are kept as `|a|b|` tag strings (sorted, delimited at both
 ends), so "has behaviour X" is the same exact substring test on SQLite and PostgreSQL.
 """
@@ -23,8 +27,10 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -39,9 +45,12 @@ class Subject(Base):
     """A person responsible: the ex-partner, the neighbour, "unknown man in a blue car"."""
 
     __tablename__ = "subjects"
-    __table_args__ = (Index("ix_subjects_account_recorded", "account_id", "recorded_at", "id"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("account_id", "id", name="pk_subjects"),
+        Index("ix_subjects_account_recorded", "account_id", "recorded_at", "id"),
+    )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     current_revision: Mapped[int] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -51,11 +60,20 @@ class Subject(Base):
 class SubjectRevision(Base):
     __tablename__ = "subject_revisions"
     __table_args__ = (
-        UniqueConstraint("subject_id", "revision", name="uq_subject_revisions_revision"),
+        ForeignKeyConstraint(
+            ["account_id", "subject_id"],
+            ["subjects.account_id", "subjects.id"],
+            name="fk_subject_revisions_subject_id_subjects",
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint(
+            "account_id", "subject_id", "revision", name="uq_subject_revisions_revision"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     revision: Mapped[int] = mapped_column()
     chain_seq: Mapped[int] = mapped_column(BigInteger)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -68,10 +86,11 @@ class Incident(Base):
 
     __tablename__ = "incidents"
     __table_args__ = (
+        PrimaryKeyConstraint("account_id", "id", name="pk_incidents"),
         Index("ix_incidents_account_order", "account_id", "occurred_at", "recorded_at", "id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     current_revision: Mapped[int] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -82,11 +101,20 @@ class Incident(Base):
 class IncidentRevision(Base):
     __tablename__ = "incident_revisions"
     __table_args__ = (
-        UniqueConstraint("incident_id", "revision", name="uq_incident_revisions_revision"),
+        ForeignKeyConstraint(
+            ["account_id", "incident_id"],
+            ["incidents.account_id", "incidents.id"],
+            name="fk_incident_revisions_incident_id_incidents",
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint(
+            "account_id", "incident_id", "revision", name="uq_incident_revisions_revision"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    incident_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     revision: Mapped[int] = mapped_column()
     chain_seq: Mapped[int] = mapped_column(BigInteger)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,7 +16,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Uuid
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -25,11 +33,13 @@ from app.db import Base, UTCDateTime
 class ExportJob(Base):
     __tablename__ = "exports"
     __table_args__ = (
+        # Ids are the client's to choose: unique per account (SECURITY.md, "Client-chosen ids").
+        PrimaryKeyConstraint("account_id", "id", name="pk_exports"),
         Index("ix_exports_account_created", "account_id", "created_at", "id"),
         Index("ix_exports_status", "status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     format: Mapped[str] = mapped_column(String(10))
     # queued, running, done, failed, expired

@@ -12,7 +12,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, Uuid
+from sqlalchemy import (
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -81,16 +90,21 @@ class LinkCode(Base):
 class ConsentGrant(Base):
     """A victim's consent for one caseworker to see their diary, within a scope, until expiry.
 
-    The grant's id is also the caseworker's client id: it names the relationship, not the
-    victim, and a new grant is a new client id.
+    The grant's id is the victim's to choose, so it is unique per account: the key is
+    (account_id, id). The caseworker names the relationship by `client_id`, unique across the
+    service: the grant's id unless another grant already has that client id, then a fresh
+    one, which only the caseworker ever sees (so the victim's answer is the same either way).
+    A new grant is a new client id.
     """
 
     __tablename__ = "consent_grants"
+    __table_args__ = (PrimaryKeyConstraint("account_id", "id", name="pk_consent_grants"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, default=uuid.uuid4)
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     caseworker_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
@@ -112,13 +126,21 @@ class CaseworkerNote(Base):
     """
 
     __tablename__ = "caseworker_notes"
-    __table_args__ = (Index("ix_caseworker_notes_account_created", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_caseworker_notes_account_created", "account_id", "created_at"),
+        # No ON DELETE SET NULL: on a composite key it would null account_id too. A grant goes
+        # only with its caseworker's account, and erasing that account unlinks first
+        # (app.accounts.service.erase_account).
+        ForeignKeyConstraint(
+            ["account_id", "grant_id"],
+            ["consent_grants.account_id", "consent_grants.id"],
+            name="fk_caseworker_notes_grant_id_consent_grants",
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    grant_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("consent_grants.id", ondelete="SET NULL"), index=True
-    )
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     content_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -178,16 +200,27 @@ class IncidentDraft(Base):
     """
 
     __tablename__ = "incident_drafts"
-
-    incident_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        PrimaryKeyConstraint("account_id", "incident_id", name="pk_incident_drafts"),
+        ForeignKeyConstraint(
+            ["account_id", "incident_id"],
+            ["incidents.account_id", "incidents.id"],
+            name="fk_incident_drafts_incident_id_incidents",
+            ondelete="CASCADE",
+        ),
+        # As for notes: unlinked by erase_account, not by ON DELETE SET NULL.
+        ForeignKeyConstraint(
+            ["account_id", "grant_id"],
+            ["consent_grants.account_id", "consent_grants.id"],
+            name="fk_incident_drafts_grant_id_consent_grants",
+        ),
     )
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
-    grant_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("consent_grants.id", ondelete="SET NULL"), index=True
-    )
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     note_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("caseworker_notes.id", ondelete="CASCADE"), index=True
     )

@@ -53,7 +53,8 @@ class ScopeInsufficient(Forbidden):
 class ClientAccess:
     """A caseworker's live access to one client, for the length of one request."""
 
-    client_id: uuid.UUID  # the grant's id
+    client_id: uuid.UUID  # the caseworker's name for the grant (ConsentGrant.client_id)
+    grant_id: uuid.UUID  # the grant's id in the client's account: what the client's records name
     # The client's account: for scoping queries only; never sent to the caseworker.
     account_id: uuid.UUID
     scope: Scope
@@ -99,7 +100,7 @@ def resolve_client(
     grant = session.scalars(
         select(ConsentGrant)
         .where(
-            ConsentGrant.id == client_id,
+            ConsentGrant.client_id == client_id,
             ConsentGrant.caseworker_id == caseworker.account_id,
             ConsentGrant.revoked_at.is_(None),
             ConsentGrant.expires_at > utcnow(),
@@ -115,7 +116,8 @@ def resolve_client(
             "Ask the client to grant a wider scope."
         )
     return ClientAccess(
-        client_id=grant.id,
+        client_id=grant.client_id,
+        grant_id=grant.id,
         account_id=grant.account_id,
         scope=grant.scope,  # type: ignore[arg-type]
         expires_at=grant.expires_at,

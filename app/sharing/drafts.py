@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from app.audit import record as audit
@@ -51,7 +51,13 @@ def _marks_query(account_id: uuid.UUID) -> Select[IncidentDraft, CaseworkerNote,
     return (
         select(IncidentDraft, CaseworkerNote, Incident)
         .join(CaseworkerNote, CaseworkerNote.id == IncidentDraft.note_id)
-        .join(Incident, Incident.id == IncidentDraft.incident_id)
+        .join(
+            Incident,
+            and_(
+                Incident.account_id == IncidentDraft.account_id,
+                Incident.id == IncidentDraft.incident_id,
+            ),
+        )
         .where(IncidentDraft.account_id == account_id)
     )
 
@@ -106,7 +112,7 @@ def draft_incident(
         IncidentDraft(
             incident_id=out.id,
             account_id=access.account_id,
-            grant_id=access.client_id,
+            grant_id=access.grant_id,
             note_id=note.id,
             revision=out.revision,
             created_at=note.created_at,

@@ -167,16 +167,16 @@ def _replayed(
 ) -> schemas.GrantOut | None:
     """The grant a repeat of this create made before (same id and content), if any.
 
-    409 for an id in use with other content or by another account, alike, so ids reveal nothing.
+    409 for one of the victim's own ids in use with other content. Ids are unique per account,
+    so another account's grant with this id is simply not found here.
     """
     if body.id is None:
         return None
-    existing = session.get(ConsentGrant, body.id, populate_existing=True)
+    existing = session.get(ConsentGrant, (victim.account_id, body.id), populate_existing=True)
     if existing is None:
         return None
     same = (
-        existing.account_id == victim.account_id
-        and existing.scope == body.scope
+        existing.scope == body.scope
         and existing.expires_at == body.expires_at
         and existing.link_code_id is not None
         and session.scalar(select(LinkCode.code_hash).where(LinkCode.id == existing.link_code_id))
@@ -185,6 +185,14 @@ def _replayed(
     if not same:
         raise Conflict(ID_IN_USE)
     return _grant_out(_victim_grant(session, victim, existing.id))
+
+
+def _client_id(session: Session, grant_id: uuid.UUID) -> uuid.UUID:
+    """The caseworker's name for a new grant: its id, unless a grant (of any account) already
+    has that client id, then a fresh one. Only the caseworker sees it, so the victim's answer
+    is the same either way."""
+    taken = session.scalar(select(ConsentGrant.id).where(ConsentGrant.client_id == grant_id))
+    return grant_id if taken is None else uuid.uuid4()
 
 
 def create_grant(
@@ -207,9 +215,11 @@ def create_grant(
         raise
     name = _caseworker_name(session, link.caseworker_id)
     _supersede(ctx, session, victim, link.caseworker_id, facts)
+    grant_id = body.id or uuid.uuid4()
     grant = ConsentGrant(
-        id=body.id or uuid.uuid4(),
+        id=grant_id,
         account_id=victim.account_id,
+        client_id=_client_id(session, grant_id),
         caseworker_id=link.caseworker_id,
         link_code_id=link.id,
         scope=body.scope,
@@ -220,7 +230,7 @@ def create_grant(
         with session.begin_nested():
             session.add(grant)
             session.flush()
-    except IntegrityError as exc:  # the same id, created at this moment by another request
+    except IntegrityError as exc:  # the same id or client id, taken at this very moment
         raise Conflict(ID_IN_USE) from exc
     audit.record_audit(
         session,

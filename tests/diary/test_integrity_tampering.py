@@ -74,6 +74,11 @@ def _event(db: Session, seq: int) -> ChainEvent:
     return db.scalars(select(ChainEvent).where(ChainEvent.seq == seq)).one()
 
 
+def _incident(db: Session, incident_id: uuid.UUID) -> Incident:
+    # The diary is one account's, so its id alone names the row (keys are (account_id, id)).
+    return db.scalars(select(Incident).where(Incident.id == incident_id)).one()
+
+
 def _incident_rev(db: Session, incident_id: uuid.UUID, revision: int) -> IncidentRevision:
     return db.scalars(
         select(IncidentRevision).where(
@@ -168,7 +173,7 @@ CASES: dict[str, tuple[Tamper, int]] = {
     ),
     "listing occurred_at": (
         lambda db, d: _set(
-            i := db.get_one(Incident, d.c),
+            i := _incident(db, d.c),
             occurred_at=_shift(i.occurred_at, timedelta(days=1)),
         ),
         6,
@@ -188,10 +193,10 @@ CASES: dict[str, tuple[Tamper, int]] = {
     ),
     "revision's chain_seq": (lambda db, d: _set(_incident_rev(db, d.a, 2), chain_seq=6), 4),
     "current revision rolled back": (
-        lambda db, d: _set(db.get_one(Incident, d.a), current_revision=1),
+        lambda db, d: _set(_incident(db, d.a), current_revision=1),
         4,
     ),
-    "withdrawal undone": (lambda db, d: _set(db.get_one(Incident, d.b), withdrawn_at=None), 5),
+    "withdrawal undone": (lambda db, d: _set(_incident(db, d.b), withdrawn_at=None), 5),
     "content erased without a withdrawal": (
         lambda db, d: _set(_incident_rev(db, d.a, 1), content_enc=None),
         2,

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.crypto.stream import CIPHER_SEGMENT_SIZE, HEADER_SIZE, SEGMENT_SIZE
 from app.models import Evidence
@@ -31,7 +32,9 @@ def uploaded(client: TestClient, alice: User) -> tuple[str, bytes]:
 
 def _blob_key(app: FastAPI, evidence_id: str) -> str:
     with app.state.ctx.sessionmaker() as session:
-        row = session.get(Evidence, uuid.UUID(evidence_id))
+        row = session.scalars(
+            select(Evidence).where(Evidence.id == uuid.UUID(evidence_id))
+        ).one_or_none()
         assert row is not None and row.blob_key is not None
         return row.blob_key
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.crypto.fields import DataKey
 from app.errors import NotFound
@@ -30,7 +31,9 @@ def _incident(client: TestClient, victim: User, occurred_at: str, **fields: obje
 def _key_of(app: FastAPI, evidence_id: str) -> DataKey:
     ctx = app.state.ctx
     with ctx.sessionmaker() as session:
-        row = session.get(Evidence, uuid.UUID(evidence_id))
+        row = session.scalars(
+            select(Evidence).where(Evidence.id == uuid.UUID(evidence_id))
+        ).one_or_none()
         assert row is not None
         return load_data_key(session, ctx.keyring, row.account_id)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.exports.jobs import runner
 from app.models import Base
@@ -81,3 +81,12 @@ def set_row(app: FastAPI, export_id: str, **values: Any) -> None:
     table = Base.metadata.tables["exports"]
     with app.state.ctx.engine.begin() as conn:
         conn.execute(update(table).where(table.c.id == uuid.UUID(export_id)).values(**values))
+
+
+def account_of(app: FastAPI, export_id: str) -> uuid.UUID:
+    """The account an export row belongs to (export ids are unique per account only)."""
+    table = Base.metadata.tables["exports"]
+    with app.state.ctx.engine.connect() as conn:
+        found = conn.scalar(select(table.c.account_id).where(table.c.id == uuid.UUID(export_id)))
+    assert isinstance(found, uuid.UUID)
+    return found

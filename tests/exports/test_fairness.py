@@ -21,7 +21,9 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> tuple[list[uuid.UUID], threadin
     order: list[uuid.UUID] = []
     release = threading.Event()
 
-    def fake_run_job(_ctx: object, _keys: object, export_id: uuid.UUID) -> None:
+    def fake_run_job(
+        _ctx: object, _keys: object, _account: uuid.UUID, export_id: uuid.UUID
+    ) -> None:
         order.append(export_id)
         if len(order) == 1:
             assert release.wait(10)

@@ -24,6 +24,7 @@ from tests.conftest import User
 from tests.evidence.conftest import stored_blobs
 from tests.evidence.support import jpeg_with_exif, multipart
 from tests.exports.jobs_support import (
+    account_of,
     create,
     created,
     diary_with_marker,
@@ -114,7 +115,7 @@ def test_a_running_job_with_a_live_lease_is_left_alone(
     later = datetime.now(UTC) + timedelta(minutes=5)
     set_row(app, job["id"], status="running", attempts=1, lease_token="live" * 8, lease_until=later)
     monkeypatch.undo()
-    assert runner.claim(app.state.ctx, uuid.UUID(job["id"])) is None
+    assert runner.claim(app.state.ctx, account_of(app, job["id"]), uuid.UUID(job["id"])) is None
     got = client.get(f"/v1/exports/{job['id']}", headers=alice.auth).json()
     assert got["status"] == "running"
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.crypto.stream import HEADER_SIZE
 from app.models import Evidence
@@ -167,7 +168,9 @@ def test_a_tampered_file_is_never_sent_to_the_caseworker(
     data = s.jpeg_with_exif()
     evidence_id = s.new_evidence(client, alice.auth, "Tampered")
     with app.state.ctx.sessionmaker() as session:
-        row = session.get(Evidence, uuid.UUID(evidence_id))
+        row = session.scalars(
+            select(Evidence).where(Evidence.id == uuid.UUID(evidence_id))
+        ).one_or_none()
         assert row is not None and row.blob_key is not None
         blob_key = row.blob_key
     flip_byte(app, blob_key, HEADER_SIZE + 10)

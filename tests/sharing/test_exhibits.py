@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.crypto.stream import CIPHER_SEGMENT_SIZE, HEADER_SIZE, SEGMENT_SIZE
 from app.exports.bundle.verify import load_public_keys, verify_bundle
@@ -38,7 +39,9 @@ def _upload(client: TestClient, victim: User, incident_ids: list[str], caption: 
 
 def _blob_key(app: FastAPI, evidence_id: str) -> str:
     with app.state.ctx.sessionmaker() as session:
-        row = session.get(Evidence, uuid.UUID(evidence_id))
+        row = session.scalars(
+            select(Evidence).where(Evidence.id == uuid.UUID(evidence_id))
+        ).one_or_none()
         assert row is not None and row.blob_key is not None
         return row.blob_key
 

@@ -92,7 +92,9 @@ def view(key: DataKey, incident: Incident, row: IncidentRevision) -> IncidentOut
 def _revision(session: Session, incident: Incident, number: int) -> IncidentRevision:
     row = session.scalars(
         select(IncidentRevision).where(
-            IncidentRevision.incident_id == incident.id, IncidentRevision.revision == number
+            IncidentRevision.account_id == incident.account_id,
+            IncidentRevision.incident_id == incident.id,
+            IncidentRevision.revision == number,
         )
     ).one_or_none()
     if row is None:  # pragma: no cover - a broken database; the integrity check reports it
@@ -125,6 +127,7 @@ def _add_revision(
     )
     row = IncidentRevision(
         id=row_id,
+        account_id=incident.account_id,
         incident_id=incident.id,
         revision=number,
         chain_seq=event.seq,
@@ -146,7 +149,7 @@ def create_incident(
     """Create, or on a repeat of the same create return the original: (view, created)."""
     chain.lock_chain(session, key.account_id)
     if body.id is not None:
-        existing = session.get(Incident, body.id, populate_existing=True)
+        existing = session.get(Incident, (key.account_id, body.id), populate_existing=True)
         if existing is not None:
             return _replay(session, key, existing, body), False
     require_subjects(session, key.account_id, body.subject_ids)
@@ -162,7 +165,7 @@ def create_incident(
     row = _add_revision(session, key, incident, 1, body, chain.INCIDENT_CREATED)
     try:
         session.flush()
-    except IntegrityError as exc:  # the same id, created at this moment in another account
+    except IntegrityError as exc:  # pragma: no cover - the chain lock serialises the account
         raise id_in_use() from exc
     return incident_out(incident.id, incident.recorded_at, row, _values(body)), True
 
@@ -174,8 +177,6 @@ def _values(fields: IncidentFields) -> dict[str, Any]:
 def _replay(
     session: Session, key: DataKey, existing: Incident, body: IncidentCreate
 ) -> IncidentOut:
-    if existing.account_id != key.account_id:
-        raise id_in_use()
     first = _revision(session, existing, 1)
     if first.content_enc is None:
         raise rev.Withdrawn("This incident was withdrawn.")
@@ -268,12 +269,16 @@ def withdraw_incident(
     erased: dict[str, Any] = {name: None for name in content.PLAIN_COLUMNS}
     session.execute(
         update(IncidentRevision)
-        .where(IncidentRevision.incident_id == incident.id)
+        .where(
+            IncidentRevision.account_id == incident.account_id,
+            IncidentRevision.incident_id == incident.id,
+        )
         .values(content_enc=None, **erased)
     )
     session.add(
         IncidentRevision(
             id=row_id,
+            account_id=incident.account_id,
             incident_id=incident.id,
             revision=number,
             chain_seq=event.seq,
@@ -303,6 +308,7 @@ def current_incidents(
         .join(
             IncidentRevision,
             and_(
+                IncidentRevision.account_id == Incident.account_id,
                 IncidentRevision.incident_id == Incident.id,
                 IncidentRevision.revision == Incident.current_revision,
             ),
@@ -366,7 +372,10 @@ def list_revisions(
 ) -> IncidentRevisionPage:
     """Every revision, oldest first; erased content shows as null, the withdrawal's reason stays."""
     incident = get_incident(session, key.account_id, incident_id)
-    query = select(IncidentRevision).where(IncidentRevision.incident_id == incident.id)
+    query = select(IncidentRevision).where(
+        IncidentRevision.account_id == incident.account_id,
+        IncidentRevision.incident_id == incident.id,
+    )
     if cursor:
         (after,) = decode_cursor(cursor, 1)
         if not isinstance(after, int):

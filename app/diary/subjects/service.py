@@ -95,7 +95,9 @@ def _values(fields: SubjectFields) -> dict[str, Any]:
 def _revision(session: Session, subject: Subject, number: int) -> SubjectRevision:
     row = session.scalars(
         select(SubjectRevision).where(
-            SubjectRevision.subject_id == subject.id, SubjectRevision.revision == number
+            SubjectRevision.account_id == subject.account_id,
+            SubjectRevision.subject_id == subject.id,
+            SubjectRevision.revision == number,
         )
     ).one_or_none()
     if row is None:  # pragma: no cover - a broken database; the integrity check reports it
@@ -115,6 +117,7 @@ def _add_revision(
     )
     row = SubjectRevision(
         id=row_id,
+        account_id=subject.account_id,
         subject_id=subject.id,
         revision=number,
         chain_seq=event.seq,
@@ -133,7 +136,7 @@ def create_subject(session: Session, key: DataKey, body: SubjectCreate) -> tuple
     """Create, or on a repeat of the same create return the original: (view, created)."""
     chain.lock_chain(session, key.account_id)
     if body.id is not None:
-        existing = session.get(Subject, body.id, populate_existing=True)
+        existing = session.get(Subject, (key.account_id, body.id), populate_existing=True)
         if existing is not None:
             return _replay(session, key, existing, body), False
     subject = Subject(
@@ -146,14 +149,12 @@ def create_subject(session: Session, key: DataKey, body: SubjectCreate) -> tuple
     row = _add_revision(session, key, subject, 1, body, chain.SUBJECT_CREATED)
     try:
         session.flush()
-    except IntegrityError as exc:  # the same id, created at this moment in another account
+    except IntegrityError as exc:  # pragma: no cover - the chain lock serialises the account
         raise id_in_use() from exc
     return subject_out(subject.id, subject.recorded_at, row, _values(body)), True
 
 
 def _replay(session: Session, key: DataKey, existing: Subject, body: SubjectCreate) -> SubjectOut:
-    if existing.account_id != key.account_id:
-        raise id_in_use()
     first = _revision(session, existing, 1)
     if first.content_enc is None:
         raise rev.Withdrawn("This subject was withdrawn.")
@@ -227,7 +228,10 @@ def withdraw_subject(
     )
     session.execute(
         update(SubjectRevision)
-        .where(SubjectRevision.subject_id == subject.id)
+        .where(
+            SubjectRevision.account_id == subject.account_id,
+            SubjectRevision.subject_id == subject.id,
+        )
         .values(content_enc=None, relationship=None)
     )
     sealed = rev.seal(
@@ -236,6 +240,7 @@ def withdraw_subject(
     session.add(
         SubjectRevision(
             id=row_id,
+            account_id=subject.account_id,
             subject_id=subject.id,
             revision=number,
             chain_seq=event.seq,
@@ -255,6 +260,7 @@ def current_subjects(account_id: uuid.UUID) -> Select[uuid.UUID, datetime, Subje
         .join(
             SubjectRevision,
             and_(
+                SubjectRevision.account_id == Subject.account_id,
                 SubjectRevision.subject_id == Subject.id,
                 SubjectRevision.revision == Subject.current_revision,
             ),
@@ -293,7 +299,10 @@ def list_revisions(
     session: Session, key: DataKey, subject_id: uuid.UUID, limit: int, cursor: str | None
 ) -> SubjectRevisionPage:
     subject = get_subject(session, key.account_id, subject_id)
-    query = select(SubjectRevision).where(SubjectRevision.subject_id == subject.id)
+    query = select(SubjectRevision).where(
+        SubjectRevision.account_id == subject.account_id,
+        SubjectRevision.subject_id == subject.id,
+    )
     if cursor:
         (after,) = decode_cursor(cursor, 1)
         query = query.where(SubjectRevision.revision > (after if isinstance(after, int) else -1))

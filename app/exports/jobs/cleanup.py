@@ -49,12 +49,12 @@ def run_export_cleanup(ctx: AppContext, now: datetime | None = None) -> ExportCl
 def _expired(ctx: AppContext, now: datetime) -> int:
     with ctx.sessionmaker() as session:
         rows = session.execute(
-            select(ExportJob.id, ExportJob.blob_key).where(
+            select(ExportJob.account_id, ExportJob.id, ExportJob.blob_key).where(
                 ExportJob.status == "done", ExportJob.expires_at <= now
             )
         ).all()
     removed = 0
-    for export_id, blob_key in rows:
+    for account_id, export_id, blob_key in rows:
         try:
             if blob_key is not None:
                 ctx.blobs.delete(blob_key)
@@ -64,7 +64,11 @@ def _expired(ctx: AppContext, now: datetime) -> int:
         with write_session(ctx.sessionmaker) as session, session.begin():
             session.execute(
                 update(ExportJob)
-                .where(ExportJob.id == export_id, ExportJob.status == "done")
+                .where(
+                    ExportJob.account_id == account_id,
+                    ExportJob.id == export_id,
+                    ExportJob.status == "done",
+                )
                 .values(status="expired", blob_key=None, file_key_enc=None)
                 .execution_options(synchronize_session=False)
             )

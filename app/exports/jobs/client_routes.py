@@ -75,7 +75,7 @@ def get_prepared_export(
 ) -> ExportOut:
     """The state of an export you prepared for this client (only those)."""
     row = jobs.find(session, access.account_id, export_id)
-    if row.requested_by != "caseworker" or row.requested_by_id != str(access.client_id):
+    if row.requested_by != "caseworker" or row.requested_by_id != str(access.grant_id):
         raise NotFound(jobs.EXPORT_NOT_FOUND)
     runner.resume(access.account_id, unattended(session, access.account_id, row.id))
     return jobs.export_out(access.key, row)

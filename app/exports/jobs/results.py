@@ -108,7 +108,7 @@ def make(
     """Make the export's result and store it under `blob_key`, encrypted under a new key."""
     with ctx.sessionmaker() as session:
         key = load_data_key(session, ctx.keyring, account_id)
-        row = session.get(ExportJob, export_id)
+        row = session.get(ExportJob, (account_id, export_id))
         if row is None:
             raise NotFound("The export was deleted.")
         chunks = plan(ctx, session, key, ExportRequest.open(key, row).options, keys)

@@ -83,19 +83,24 @@ def _lease(ctx: AppContext, now: datetime) -> datetime:
     return now + timedelta(seconds=ctx.settings.export_lease_seconds)
 
 
-def claim(ctx: AppContext, export_id: uuid.UUID) -> Claim | None:
+def _job(account_id: uuid.UUID, export_id: uuid.UUID) -> ColumnElement[bool]:
+    # Export ids are the client's to choose, unique per account only.
+    return and_(ExportJob.account_id == account_id, ExportJob.id == export_id)
+
+
+def claim(ctx: AppContext, account_id: uuid.UUID, export_id: uuid.UUID) -> Claim | None:
     """Take the job if it is queued or its worker's lease has lapsed; None if not ours to run."""
     now = utcnow()
     token = secrets.token_hex(16)
     with write_session(ctx.sessionmaker) as session, session.begin():
-        row = session.get(ExportJob, export_id)
+        row = session.get(ExportJob, (account_id, export_id))
         if row is None or row.status not in ("queued", "running"):
             return None
-        account_id, previous = row.account_id, row.blob_key
+        previous = row.blob_key
         blob_key = f"exports/{account_id}/{export_id}.{secrets.token_hex(8)}"
         taken = session.execute(
             update(ExportJob)
-            .where(ExportJob.id == export_id, ExportJob.attempts < MAX_ATTEMPTS, _takeable(now))
+            .where(_job(account_id, export_id), ExportJob.attempts < MAX_ATTEMPTS, _takeable(now))
             .values(
                 status="running",
                 lease_token=token,
@@ -110,7 +115,7 @@ def claim(ctx: AppContext, export_id: uuid.UUID) -> Claim | None:
             return Claim(export_id, account_id, token, blob_key, previous)
         session.execute(
             update(ExportJob)
-            .where(ExportJob.id == export_id, ExportJob.attempts >= MAX_ATTEMPTS, _takeable(now))
+            .where(_job(account_id, export_id), ExportJob.attempts >= MAX_ATTEMPTS, _takeable(now))
             .values(
                 status="failed", error=GAVE_UP, finished_at=now, lease_token=None, blob_key=None
             )
@@ -123,7 +128,7 @@ def _renew(ctx: AppContext, job: Claim) -> bool:
     with write_session(ctx.sessionmaker) as session, session.begin():
         renewed = session.execute(
             update(ExportJob)
-            .where(ExportJob.id == job.export_id, ExportJob.lease_token == job.token)
+            .where(_job(job.account_id, job.export_id), ExportJob.lease_token == job.token)
             .values(lease_until=_lease(ctx, utcnow()))
             .execution_options(synchronize_session=False)
         )
@@ -158,7 +163,7 @@ def _finish(ctx: AppContext, job: Claim, made: results.Made) -> bool:
     with write_session(ctx.sessionmaker) as session, session.begin():
         done = session.execute(
             update(ExportJob)
-            .where(ExportJob.id == job.export_id, ExportJob.lease_token == job.token)
+            .where(_job(job.account_id, job.export_id), ExportJob.lease_token == job.token)
             .values(
                 status="done",
                 file_key_enc=made.file_key_enc,
@@ -178,7 +183,7 @@ def _fail(ctx: AppContext, job: Claim, title: str) -> None:
     with write_session(ctx.sessionmaker) as session, session.begin():
         session.execute(
             update(ExportJob)
-            .where(ExportJob.id == job.export_id, ExportJob.lease_token == job.token)
+            .where(_job(job.account_id, job.export_id), ExportJob.lease_token == job.token)
             .values(
                 status="failed",
                 error=title,
@@ -196,10 +201,12 @@ def _remove(ctx: AppContext, blob_key: str | None) -> None:
         remove_blob(ctx.blobs, blob_key)
 
 
-def run_job(ctx: AppContext, keys: SigningKeys, export_id: uuid.UUID) -> None:
+def run_job(
+    ctx: AppContext, keys: SigningKeys, account_id: uuid.UUID, export_id: uuid.UUID
+) -> None:
     """Make the export if it is ours to make; record done or failed. Never raises."""
     try:
-        job = claim(ctx, export_id)
+        job = claim(ctx, account_id, export_id)
         if job is None:
             return
         _remove(ctx, job.previous_blob)  # what an interrupted attempt left
@@ -244,19 +251,21 @@ class ExportRunner:
             max_workers=ctx.settings.export_workers, thread_name_prefix="export"
         )
         self._lock = threading.Lock()
-        # export id -> (account, arrival number): waiting here for a worker.
-        self._waiting: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
-        self._active: set[uuid.UUID] = set()  # export ids taken by a worker, not yet done
+        # (account, export id) -> arrival number: waiting here for a worker. Export ids are
+        # unique per account only, so a job is always named by both.
+        self._waiting: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+        self._active: set[tuple[uuid.UUID, uuid.UUID]] = set()  # taken by a worker, not done
         self._running: dict[uuid.UUID, int] = {}  # account -> jobs running here
         self._last_start: dict[uuid.UUID, int] = {}  # account -> when (a counter) its last began
         self._clock = 0
 
     def start(self, export_id: uuid.UUID, account_id: uuid.UUID) -> None:
+        job = (account_id, export_id)
         with self._lock:
-            if export_id in self._waiting or export_id in self._active:
+            if job in self._waiting or job in self._active:
                 return
             self._clock += 1
-            self._waiting[export_id] = (account_id, self._clock)
+            self._waiting[job] = self._clock
         # One worker task per waiting job; which job each task runs is chosen when it starts.
         self.pool.submit(self._run_next)
 
@@ -268,32 +277,33 @@ class ExportRunner:
     def waiting(self) -> list[uuid.UUID]:
         """The jobs waiting for a worker, in the order they would be taken (for tests)."""
         with self._lock:
-            return sorted(self._waiting, key=self._priority)
+            return [export_id for _, export_id in sorted(self._waiting, key=self._priority)]
 
-    def _priority(self, export_id: uuid.UUID) -> tuple[int, int]:
-        account_id, arrival = self._waiting[export_id]
-        return self._last_start.get(account_id, 0), arrival
+    def _priority(self, job: tuple[uuid.UUID, uuid.UUID]) -> tuple[int, int]:
+        return self._last_start.get(job[0], 0), self._waiting[job]
 
     def _take(self) -> tuple[uuid.UUID, uuid.UUID] | None:
         with self._lock:
             if not self._waiting:
                 return None
-            export_id = min(self._waiting, key=self._priority)
-            account_id, _ = self._waiting.pop(export_id)
-            self._active.add(export_id)
+            job = min(self._waiting, key=self._priority)
+            del self._waiting[job]
+            self._active.add(job)
+            account_id = job[0]
             self._clock += 1
             self._last_start[account_id] = self._clock
             self._running[account_id] = self._running.get(account_id, 0) + 1
-            return export_id, account_id
+            return job
 
-    def _done(self, export_id: uuid.UUID, account_id: uuid.UUID) -> None:
+    def _done(self, job: tuple[uuid.UUID, uuid.UUID]) -> None:
+        account_id = job[0]
         with self._lock:
-            self._active.discard(export_id)
+            self._active.discard(job)
             self._running[account_id] -= 1
             if self._running[account_id] == 0:
                 del self._running[account_id]
                 # Forget an idle account, so the map stays as small as the work in hand.
-                if not any(owner == account_id for owner, _ in self._waiting.values()):
+                if not any(owner == account_id for owner, _ in self._waiting):
                     self._last_start.pop(account_id, None)
 
     def close(self) -> None:
@@ -304,11 +314,11 @@ class ExportRunner:
         taken = self._take()
         if taken is None:
             return
-        export_id, account_id = taken
+        account_id, export_id = taken
         try:
-            run_job(self.ctx, self.keys, export_id)
+            run_job(self.ctx, self.keys, account_id, export_id)
         finally:
-            self._done(export_id, account_id)
+            self._done(taken)
 
 
 def get_runner(request: Request) -> ExportRunner:

@@ -138,8 +138,7 @@ def _replay(
     key: DataKey, existing: ExportJob, options: ExportOptions, actor: audit.AuditActor
 ) -> ExportOut:
     """The original job, if this is a repeat of its create by the same person; else 409."""
-    mine = (existing.account_id, existing.requested_by, existing.requested_by_id)
-    if mine != (key.account_id, actor.kind, actor.id):
+    if (existing.requested_by, existing.requested_by_id) != (actor.kind, actor.id):
         raise id_in_use()
     if ExportRequest.open(key, existing).options != options:
         raise id_in_use()
@@ -163,7 +162,7 @@ def create(
     options = options_of(body)
     chain.lock_chain(session, key.account_id)
     if body.id is not None:
-        existing = session.get(ExportJob, body.id, populate_existing=True)
+        existing = session.get(ExportJob, (key.account_id, body.id), populate_existing=True)
         if existing is not None:
             return _replay(key, existing, options, actor), False
     if _pending(session, key.account_id) >= limit:
@@ -185,7 +184,7 @@ def create(
     session.add(row)
     try:
         session.flush()
-    except IntegrityError as exc:  # the same id, created at this moment in another account
+    except IntegrityError as exc:  # pragma: no cover - the chain lock serialises the account
         raise id_in_use() from exc
     audit.record_audit(
         session,

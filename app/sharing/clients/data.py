@@ -47,7 +47,7 @@ def chronology(
         session,
         audit.CHRONOLOGY_VIEWED,
         object_type="grant",
-        object_id=access.client_id,
+        object_id=access.grant_id,
         facts=facts,
         details=_filter_details(filters),
     )
@@ -67,7 +67,7 @@ def list_incidents(
         session,
         audit.INCIDENTS_VIEWED,
         object_type="grant",
-        object_id=access.client_id,
+        object_id=access.grant_id,
         facts=facts,
         details={**_filter_details(filters), "count": str(len(page.items))},
     )
@@ -104,7 +104,7 @@ def list_evidence(
         session,
         audit.EVIDENCE_VIEWED,
         object_type="grant",
-        object_id=access.client_id,
+        object_id=access.grant_id,
         facts=facts,
         details=details,
     )

@@ -44,7 +44,7 @@ def _label(key: DataKey, link_code_id: uuid.UUID | None, blob: bytes | None) -> 
 
 def _client_out(key: DataKey, grant: ConsentGrant, label_enc: bytes | None) -> schemas.ClientOut:
     return schemas.ClientOut(
-        id=grant.id,
+        id=grant.client_id,
         scope=grant.scope,
         label=_label(key, grant.link_code_id, label_enc),
         granted_at=grant.created_at,
@@ -65,9 +65,9 @@ def list_clients(
             ConsentGrant.expires_at > utcnow(),
         )
     )
-    query = newest_first(live, ConsentGrant.created_at, ConsentGrant.id, limit, cursor)
+    query = newest_first(live, ConsentGrant.created_at, ConsentGrant.client_id, limit, cursor)
     page, next_cursor = split_page(
-        session.execute(query).all(), limit, lambda row: (row[0].created_at, row[0].id)
+        session.execute(query).all(), limit, lambda row: (row[0].created_at, row[0].client_id)
     )
     key = actor_key(ctx.keyring, caseworker.actor)
     items = [_client_out(key, grant, label_enc) for grant, label_enc in page]
@@ -77,7 +77,7 @@ def list_clients(
 def get_client(
     ctx: AppContext, session: Session, access: ClientAccess, facts: ClientFacts
 ) -> schemas.ClientOut:
-    grant = session.get_one(ConsentGrant, access.client_id)
+    grant = session.get_one(ConsentGrant, (access.account_id, access.grant_id))
     label_enc = None
     if grant.link_code_id is not None:
         label_enc = session.scalar(
@@ -92,12 +92,15 @@ def _seal_note(key: DataKey, note_id: uuid.UUID, salt: bytes, content: dict[str,
     return encrypt_field(key, document, table=_NOTES, column="content", row_id=note_id)
 
 
-def _note_out(key: DataKey, note: CaseworkerNote) -> schemas.NoteOut:
+def _note_out(
+    key: DataKey, note: CaseworkerNote, client_id: uuid.UUID | None = None
+) -> schemas.NoteOut:
+    """The note; `client_id` is how the caseworker reading it names its grant, if they are."""
     text = decrypt_field(key, note.content_enc, table=_NOTES, column="content", row_id=note.id)
     content = json.loads(text)["content"]
     return schemas.NoteOut(
         id=note.id,
-        client_id=note.grant_id,
+        client_id=client_id or note.grant_id,
         author=content["author"],
         organisation=content["organisation"],
         text=content["text"],
@@ -141,7 +144,7 @@ def add_note(
     note = CaseworkerNote(
         id=uuid.uuid4(),
         account_id=access.account_id,
-        grant_id=access.client_id,
+        grant_id=access.grant_id,
         created_at=utcnow(),
     )
     content = {
@@ -163,7 +166,7 @@ def create_note(
 ) -> schemas.NoteOut:
     note = add_note(session, access, body.text)
     access.audit(session, audit.NOTE_CREATED, object_type="note", object_id=note.id, facts=facts)
-    return _note_out(access.key, note)
+    return _note_out(access.key, note, access.client_id)
 
 
 def note_author(key: DataKey, note: CaseworkerNote) -> tuple[str, str]:
@@ -177,16 +180,21 @@ def _notes_page(
     key: DataKey,
     limit: int,
     cursor: str | None,
-    grant_id: uuid.UUID | None = None,
+    access: ClientAccess | None = None,
 ) -> schemas.NotePage:
+    """The account's notes; with `access`, only those written under its grant, as its
+    caseworker names it."""
     notes = select(CaseworkerNote).where(CaseworkerNote.account_id == key.account_id)
-    if grant_id is not None:
-        notes = notes.where(CaseworkerNote.grant_id == grant_id)
+    client_id = None
+    if access is not None:
+        notes = notes.where(CaseworkerNote.grant_id == access.grant_id)
+        client_id = access.client_id
     query = newest_first(notes, CaseworkerNote.created_at, CaseworkerNote.id, limit, cursor)
     page, next_cursor = split_page(
         session.scalars(query).all(), limit, lambda note: (note.created_at, note.id)
     )
-    return schemas.NotePage(items=[_note_out(key, n) for n in page], next_cursor=next_cursor)
+    items = [_note_out(key, n, client_id) for n in page]
+    return schemas.NotePage(items=items, next_cursor=next_cursor)
 
 
 def list_client_notes(
@@ -194,9 +202,9 @@ def list_client_notes(
 ) -> schemas.NotePage:
     """The notes written under this grant (by this caseworker), newest first."""
     access.audit(
-        session, audit.NOTES_VIEWED, object_type="grant", object_id=access.client_id, facts=facts
+        session, audit.NOTES_VIEWED, object_type="grant", object_id=access.grant_id, facts=facts
     )
-    return _notes_page(session, access.key, limit, cursor, grant_id=access.client_id)
+    return _notes_page(session, access.key, limit, cursor, access)
 
 
 def list_my_notes(
