@@ -116,10 +116,10 @@ def test_one_accounts_concurrent_creates_keep_the_order_they_were_committed_in(
 
 
 def test_a_failing_write_in_a_batch_changes_nothing_and_fails_nothing_else(
-    app: FastAPI, client: TestClient, alice: User, bob: User, database_url: str
+    app: FastAPI, client: TestClient, alice: User, database_url: str
 ) -> None:
-    taken = create_incident(client, bob)["id"]  # bob's: alice may not reuse the id (409)
     entry = create_incident(client, alice)
+    taken = entry["id"]  # her own id again, with other content: 409
     stale = entry["etag"]
     assert client.patch(
         f"/v1/incidents/{entry['id']}", json={"description": "now"}, headers=with_etag(alice, stale)
@@ -130,7 +130,7 @@ def test_a_failing_write_in_a_batch_changes_nothing_and_fails_nothing_else(
         for n in range(10)
     ]
     failing: list[Request] = [
-        ("POST", "/v1/incidents", incident_body(id=taken), alice.auth),
+        ("POST", "/v1/incidents", incident_body(id=taken, description="other"), alice.auth),
         ("POST", "/v1/incidents", incident_body(subject_ids=[str(uuid.uuid4())]), alice.auth),
         ("PATCH", f"/v1/incidents/{entry['id']}", {"description": "x"}, with_etag(alice, stale)),
         ("POST", "/v1/incidents", incident_body(), bad_token),
@@ -151,10 +151,6 @@ def test_a_failing_write_in_a_batch_changes_nothing_and_fails_nothing_else(
     )
     report = integrity(client, alice)
     assert (report["ok"], report["length"]) == (True, 12)  # create + amend + 10 good
-    assert (
-        client.get(f"/v1/incidents/{taken}", headers=bob.auth).json()["description"]
-        == (incident_body()["description"])
-    )
 
 
 def test_concurrent_amendments_with_one_etag_let_exactly_one_win_in_a_batch(

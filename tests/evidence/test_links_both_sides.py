@@ -122,8 +122,7 @@ def test_a_link_from_another_account_is_not_shown(
     theirs = client.post("/v1/incidents", json=incident_body(), headers=bob.auth).json()["id"]
     their_photo = s.new_evidence(client, bob.auth, "Theirs", [theirs])
     with app.state.ctx.sessionmaker.begin() as session:
-        row = session.get(Evidence, uuid.UUID(their_photo))
-        assert row is not None
+        row = session.scalars(select(Evidence).where(Evidence.id == uuid.UUID(their_photo))).one()
         row.incident_ids = f"|{mine}|{theirs}|"
         made = session.scalars(
             select(IncidentRevision).where(IncidentRevision.incident_id == uuid.UUID(theirs))
