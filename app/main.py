@@ -15,7 +15,6 @@ from app.accounts.routes import router as accounts_router
 from app.audit.routes import router as audit_router
 from app.blobs import open_blob_store
 from app.bodies import BodyPolicy
-from app.chronology.routes import router as chronology_router
 from app.console.account_routes import router as console_account_router
 from app.console.admin_routes import router as console_admin_router
 from app.console.client_routes import router as console_client_router
@@ -50,6 +49,7 @@ from app.sharing.clients.routes import router as clients_router
 from app.sharing.grant_routes import router as grants_router
 from app.sharing.organisation_routes import router as organisations_router
 from app.sharing.shares.routes import router as shares_router
+from app.summaries.routes import router as chronology_router
 from app.viewer.routes import router as viewer_router
 
 ROUTERS = (

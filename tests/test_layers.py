@@ -2,7 +2,7 @@
 
 `LAYERS` is the one statement of the order, lowest first. A module belongs to the entry with
 the longest prefix of its dotted name, so a package can be placed whole and one of its
-modules elsewhere (`app.chronology` is analysis; its HTTP face `app.chronology.routes` is
+modules elsewhere (`app.integrity` is analysis; its reader of the diary `app.integrity.gather` is
 not). Modules in one layer may import each other; a module may import any lower layer.
 Placing a new package is one line in the table. An import that must run upward stays only
 with a comment on its line or the line above saying why, and is listed in `UPWARD`.
@@ -52,7 +52,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("evidence", ("app.evidence",)),
     # Group commit batches the diary's writes (incidents, subjects) and appends to the chain.
     ("diary", ("app.diary", "app.integrity.gather", "app.group_commit")),
-    ("screening", ("app.risk", "app.chronology.service", "app.chronology.routes")),
+    ("screening", ("app.risk", "app.summaries")),
     ("sharing", ("app.sharing",)),
     ("exports", ("app.exports",)),
     # The share-link viewer: a product surface over sharing and exports (token and cookie, HTML).
@@ -205,4 +205,4 @@ def test_the_check_sees_an_upward_import_and_a_circle() -> None:
         ["a", "b", "c"]
     ]
     assert layer_of("app.diary.sync") > layer_of("app.db")
-    assert layer_of("app.chronology.routes") > layer_of("app.chronology.model")
+    assert layer_of("app.summaries.routes") > layer_of("app.chronology.model")

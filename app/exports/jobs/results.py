@@ -24,7 +24,6 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from app.blobs import encrypted
-from app.chronology.service import summarise
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.crypto.signing import SigningKeys
@@ -40,6 +39,7 @@ from app.exports.streaming import written_chunks
 from app.models import ExportJob
 from app.security.keys import load_data_key
 from app.sharing.chain_export import chain_document
+from app.summaries.service import summarise
 
 DEFAULT_IDENTIFICATION = "diary export"
 

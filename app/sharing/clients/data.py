@@ -14,7 +14,6 @@ import uuid
 from sqlalchemy.orm import Session
 
 from app.audit import record as audit
-from app.chronology.service import ChronologyOut, summarise
 from app.context import AppContext
 from app.diary.filters import IncidentFilters
 from app.diary.incidents import service as incidents
@@ -25,6 +24,7 @@ from app.security.client import ClientFacts
 from app.sharing import drafts
 from app.sharing.access import ClientAccess
 from app.sharing.shares.schemas import ClientIncidentOut, ClientIncidentPage
+from app.summaries.service import ChronologyOut, summarise
 
 
 def _filter_details(filters: IncidentFilters) -> dict[str, str]:

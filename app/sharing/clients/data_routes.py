@@ -14,7 +14,6 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.bodies import NOT_JSON, takes
-from app.chronology.service import ChronologyOut
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep
 from app.diary.filters import IncidentFiltersDep
@@ -30,6 +29,7 @@ from app.sharing import drafts
 from app.sharing.access import AssistClient, DiaryClient, SummaryClient
 from app.sharing.clients import data as client_data
 from app.sharing.shares.schemas import ClientIncidentOut, ClientIncidentPage, DraftPage
+from app.summaries.service import ChronologyOut
 
 router = APIRouter(tags=["clients"], dependencies=[RecordsReads])
 

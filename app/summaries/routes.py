@@ -1,18 +1,18 @@
 """GET /v1/chronology: the course-of-conduct summary of the caller's own diary.
 
-The route parses the filters and serialises what app.chronology.service.summarise builds.
+The route parses the filters and serialises what app.summaries.service.summarise builds.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.chronology.service import ChronologyOut, summarise
 from app.db import SessionDep
 from app.diary.filters import IncidentFiltersDep
 from app.errors import problem_responses
 from app.security.actor import CurrentActor
 from app.security.keys import KeyDep
+from app.summaries.service import ChronologyOut, summarise
 
 router = APIRouter(tags=["chronology"])
 
