@@ -11,7 +11,7 @@ from app.errors import problem_responses
 from app.pagination import Cursor, Limit
 from app.security import ratelimit
 from app.security.actor import CurrentActor
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.slots import password_slot
 
 router = APIRouter(tags=["accounts"])
@@ -26,14 +26,17 @@ router = APIRouter(tags=["accounts"])
     dependencies=[password_slot],
 )
 def register(
-    body: schemas.RegisterIn, request: Request, session: SessionDep, ctx: CtxDep
+    body: schemas.RegisterIn,
+    request: Request,
+    session: SessionDep,
+    ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> schemas.RegisterOut:
     """Register a victim account under a new handle: the chosen name and a random suffix.
 
     Always 201 for a valid request, whether or not someone else chose the same name. The full
     handle (`username`) is shown only in this response and is what login needs.
     """
-    facts = client_facts(request, ctx.settings)
     limits = service.register_limits(ctx, facts)
     # Checked in its own short read: the request's transaction would take SQLite's write lock
     # and hold it across the password hash.
@@ -89,13 +92,13 @@ def erase_me(
 )
 def change_password(
     body: schemas.PasswordChangeIn,
-    request: Request,
     actor: CurrentActor,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """Change the password; every other session is ended."""
-    service.change_password(ctx, session, actor, body, client_facts(request, ctx.settings))
+    service.change_password(ctx, session, actor, body, facts)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -118,13 +121,13 @@ def start_totp(actor: CurrentActor, session: SessionDep, ctx: CtxDep) -> schemas
 )
 def confirm_totp(
     body: schemas.TotpConfirmIn,
-    request: Request,
     actor: CurrentActor,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """Turn on 2FA: the first code from your authenticator app confirms it."""
-    service.confirm_totp(ctx, session, actor, body.code, client_facts(request, ctx.settings))
+    service.confirm_totp(ctx, session, actor, body.code, facts)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -137,13 +140,13 @@ def confirm_totp(
 )
 def disable_totp(
     body: schemas.ReauthIn,
-    request: Request,
     actor: CurrentActor,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """Turn off 2FA; your password (and a current code) confirm it is you."""
-    service.disable_totp(ctx, session, actor, body, client_facts(request, ctx.settings))
+    service.disable_totp(ctx, session, actor, body, facts)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -157,16 +160,14 @@ def disable_totp(
 )
 def create_recovery_codes(
     body: schemas.ReauthIn,
-    request: Request,
     actor: CurrentActor,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> schemas.RecoveryCodesOut:
     """New one-time recovery codes (the password, and a TOTP code if 2FA is on); earlier ones
     stop working. A code with the password logs in during a lock-out or without 2FA."""
-    codes = service.create_recovery_codes(
-        ctx, session, actor, body, client_facts(request, ctx.settings)
-    )
+    codes = service.create_recovery_codes(ctx, session, actor, body, facts)
     return schemas.RecoveryCodesOut(codes=codes, detail=service.RECOVERY_CODES_SHOWN)
 
 

@@ -26,7 +26,7 @@ from app.context import AppContext, CtxDep
 from app.db import SessionDep
 from app.errors import Unprocessable
 from app.security.actor import Actor
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.slots import password_slot
 from app.sessions import service as sessions
 from app.sharing import organisations, schemas
@@ -55,6 +55,7 @@ def join(
     request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
     code: Annotated[str, Form(max_length=128)] = "",
     username: Annotated[str, Form(max_length=256)] = "",
     display_name: Annotated[str, Form(max_length=100)] = "",
@@ -75,9 +76,7 @@ def join(
         error = "Fill in every field; the password needs at least 12 characters."
         return _join_page(request, ctx, error=error, status=422)
     try:
-        handle = organisations.accept_invitation(
-            ctx, session, body, client_facts(request, ctx.settings)
-        )
+        handle = organisations.accept_invitation(ctx, session, body, facts)
     except Unprocessable as exc:
         session.rollback()
         return _join_page(request, ctx, error=exc.detail, status=422)
@@ -131,13 +130,12 @@ def two_factor_confirm(
     actor: Annotated[Actor, Depends(enrolment_actor)],
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
     code: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """The first code from the app turns 2FA on; the console then opens."""
     try:
-        accounts.confirm_totp(
-            ctx, session, actor, code.strip(), client_facts(request, ctx.settings)
-        )
+        accounts.confirm_totp(ctx, session, actor, code.strip(), facts)
     except Unprocessable as exc:
         if not exc.keep_changes:
             session.rollback()
@@ -169,7 +167,7 @@ def end_session(
     user: PostedUser,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
-    facts = client_facts(request, ctx.settings)
     sessions.revoke_session(ctx, session, request.state.actor, session_id, facts)
     return RedirectResponse("/console/sessions", status_code=303)

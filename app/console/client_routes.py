@@ -30,7 +30,7 @@ from app.diary.filters import IncidentFilters
 from app.diary.incidents.schemas import IncidentCreate
 from app.errors import Unprocessable
 from app.evidence import download
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.sharing import drafts, schemas
 from app.sharing.access import ClientAccess, resolve_client
 from app.sharing.clients import data as client_data
@@ -69,13 +69,12 @@ def _client_context(user: ConsoleUser, access: ClientAccess) -> dict[str, Any]:
 def client_page(
     client_id: uuid.UUID,
     user: ConsoleUserDep,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """The chronology as the share viewer draws it, within the grant's scope, and the notes."""
     access = _access(user, session, ctx, client_id, "summary")
-    facts = client_facts(request, ctx.settings)
     client = clients.get_client(ctx, session, access, facts)
     chronology = client_data.chronology(session, access, IncidentFilters(), facts)
     marks = drafts.marks(session, access.key, [e.incident_id for e in chronology.timeline])
@@ -95,9 +94,9 @@ def client_page(
 def add_note(
     client_id: uuid.UUID,
     user: PostedUser,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
     text: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     """A note on the client's record, for the organisation and the client to read."""
@@ -106,7 +105,7 @@ def add_note(
         body = schemas.NoteIn(text=text.strip())
     except ValidationError as exc:
         raise Unprocessable("Write the note before saving it.") from exc
-    clients.create_note(session, access, body, client_facts(request, ctx.settings))
+    clients.create_note(session, access, body, facts)
     return RedirectResponse(f"/console/clients/{client_id}#notes", status_code=303)
 
 
@@ -115,13 +114,12 @@ def add_note(
 def evidence_page(
     client_id: uuid.UUID,
     user: ConsoleUserDep,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """The client's evidence files (scope `diary` or wider); every download is recorded."""
     access = _access(user, session, ctx, client_id, "diary")
-    facts = client_facts(request, ctx.settings)
     listed = client_data.list_evidence(session, access, None, 200, None, facts)
     return pages.page("evidence.html", **_client_context(user, access), evidence=listed.items)
 
@@ -135,10 +133,10 @@ async def evidence_content(
     request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """One file as received, recorded as `evidence.downloaded` before any byte is sent."""
     access = await anyio.to_thread.run_sync(_access, user, session, ctx, client_id, "diary")
-    facts = client_facts(request, ctx.settings)
     opened = await anyio.to_thread.run_sync(
         client_data.open_evidence, ctx, session, access, evidence_id, facts
     )
@@ -179,9 +177,9 @@ def _occurred(value: str) -> datetime:
 def draft_incident(
     client_id: uuid.UUID,
     user: PostedUser,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
     occurred_at: Annotated[str, Form(max_length=40)] = "",
     behaviours: Annotated[list[str] | None, Form(max_length=64)] = None,
     description: Annotated[str, Form(max_length=20_000)] = "",
@@ -201,5 +199,5 @@ def draft_incident(
             "The draft was not saved: give when it happened, at least one behaviour, and what "
             "happened."
         ) from exc
-    drafts.draft_incident(session, access, body, client_facts(request, ctx.settings))
+    drafts.draft_incident(session, access, body, facts)
     return RedirectResponse(f"/console/clients/{client_id}#timeline", status_code=303)

@@ -20,7 +20,7 @@ from app.console.auth import ConsoleUser, ConsoleUserDep, PostedUser
 from app.context import AppContext, CtxDep
 from app.db import SessionDep
 from app.errors import Forbidden, TooManyRequests, Unauthorized
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.slots import password_slot
 from app.sessions.schemas import TokenIn
 from app.sessions.service import LOGIN_FAILED, logout
@@ -95,6 +95,7 @@ def sign_in(
     request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
     username: Annotated[str, Form(max_length=256)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     code: Annotated[str, Form(max_length=64)] = "",
@@ -113,7 +114,7 @@ def sign_in(
     except ValidationError:
         return _sign_in_page(request, ctx, error=LOGIN_FAILED, status=401)
     try:
-        value = auth.sign_in(ctx, session, body, client_facts(request, ctx.settings))
+        value = auth.sign_in(ctx, session, body, facts)
     except (Unauthorized, TooManyRequests, Forbidden) as exc:
         if not exc.keep_changes:
             session.rollback()

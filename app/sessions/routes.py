@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.security.actor import CurrentActor
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.slots import password_slot
 from app.sessions import schemas, service
 
@@ -25,10 +25,10 @@ router = APIRouter(tags=["sessions"])
     dependencies=[password_slot],
 )
 def create_token(
-    body: schemas.TokenIn, request: Request, session: SessionDep, ctx: CtxDep
+    body: schemas.TokenIn, session: SessionDep, ctx: CtxDep, facts: ClientFactsDep
 ) -> schemas.TokenOut:
     """Log in. Wrong username and wrong password give the same answer, in the same time."""
-    return service.login(ctx, session, body, client_facts(request, ctx.settings))
+    return service.login(ctx, session, body, facts)
 
 
 @router.post(
@@ -38,10 +38,10 @@ def create_token(
     responses=problem_responses(401, 422),
 )
 def refresh_token(
-    body: schemas.RefreshIn, request: Request, session: SessionDep, ctx: CtxDep
+    body: schemas.RefreshIn, session: SessionDep, ctx: CtxDep, facts: ClientFactsDep
 ) -> schemas.TokenOut:
     """Rotate the refresh token. Reusing an old one ends the session (theft detection)."""
-    return service.refresh(ctx, session, body, client_facts(request, ctx.settings))
+    return service.refresh(ctx, session, body, facts)
 
 
 @router.post(
@@ -75,13 +75,13 @@ def list_sessions(actor: CurrentActor, session: SessionDep, ctx: CtxDep) -> sche
 )
 def revoke_session(
     session_id: uuid.UUID,
-    request: Request,
     actor: CurrentActor,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """End one of your sessions (e.g. a lost phone): its tokens stop at once."""
-    service.revoke_session(ctx, session, actor, session_id, client_facts(request, ctx.settings))
+    service.revoke_session(ctx, session, actor, session_id, facts)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -92,8 +92,8 @@ def revoke_session(
     responses=problem_responses(401),
 )
 def revoke_all(
-    request: Request, actor: CurrentActor, session: SessionDep, ctx: CtxDep
+    actor: CurrentActor, session: SessionDep, ctx: CtxDep, facts: ClientFactsDep
 ) -> schemas.RevokedOut:
     """End every session of the account, this one included."""
-    count = service.revoke_all(ctx, session, actor, client_facts(request, ctx.settings))
+    count = service.revoke_all(ctx, session, actor, facts)
     return schemas.RevokedOut(revoked=count)

@@ -11,7 +11,7 @@ from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.keys import actor_key
 from app.security.roles import VictimActor
 from app.sharing import grants, schemas
@@ -34,16 +34,15 @@ _REPLAY: dict[int | str, dict[str, Any]] = {
 )
 def create_grant(
     body: schemas.GrantIn,
-    request: Request,
     response: Response,
     victim: VictimActor,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> schemas.GrantOut:
     """Give the caseworker who handed you `link_code` access to your diary, within `scope`,
     until `expires_at`. A newer grant to the same caseworker replaces the older one. Sending
     the same `id` and content again returns the grant with 200."""
-    facts = client_facts(request, ctx.settings)
     out, created = grants.create_grant(ctx, session, victim, body, facts)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/grants/{out.id}"
@@ -81,10 +80,15 @@ def get_grant(grant_id: uuid.UUID, victim: VictimActor, session: SessionDep) -> 
     responses=problem_responses(401, 403, 404, 422),
 )
 def revoke_grant(
-    grant_id: uuid.UUID, request: Request, victim: VictimActor, session: SessionDep, ctx: CtxDep
+    grant_id: uuid.UUID,
+    request: Request,
+    victim: VictimActor,
+    session: SessionDep,
+    ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """Revoke at once: the caseworker's next request is refused."""
-    grants.revoke_grant(ctx, session, victim, grant_id, client_facts(request, ctx.settings))
+    grants.revoke_grant(ctx, session, victim, grant_id, facts)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

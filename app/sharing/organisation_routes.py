@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.roles import AdminStaff, AnyStaff, OrganisationManager
 from app.security.slots import password_slot
 from app.sharing import organisations, schemas
@@ -73,11 +73,9 @@ def create_invitation(
     dependencies=[password_slot],
 )
 def accept_invitation(
-    body: schemas.InvitationAcceptIn, request: Request, session: SessionDep, ctx: CtxDep
+    body: schemas.InvitationAcceptIn, session: SessionDep, ctx: CtxDep, facts: ClientFactsDep
 ) -> schemas.InvitationAcceptOut:
     """Create a staff account from an invitation. The code works once. The account's handle is
     the chosen name plus a random suffix, returned here once (`username`); login needs it."""
-    handle = organisations.accept_invitation(
-        ctx, session, body, client_facts(request, ctx.settings)
-    )
+    handle = organisations.accept_invitation(ctx, session, body, facts)
     return schemas.InvitationAcceptOut(username=handle, detail=organisations.ACCEPTED)

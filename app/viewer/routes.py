@@ -22,7 +22,7 @@ from app.db import RecordsReads, SessionDep, utcnow
 from app.errors import PROBLEM_CONTENT_TYPE
 from app.evidence.errors import IntegrityFailure
 from app.evidence.exhibits import open_exhibit
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.slots import password_slot
 from app.sharing.chain_export import chain_document
 from app.viewer.content import bundle_chunks, load_view, render_pdf, shared_exhibits
@@ -90,7 +90,9 @@ def _readable(request: Request, ctx: AppContext, session: Session, token: str) -
     ),
 )
 @takes(NOT_JSON)
-def view_share(token: str, request: Request, session: SessionDep, ctx: CtxDep) -> Response:
+def view_share(
+    token: str, request: Request, session: SessionDep, ctx: CtxDep, facts: ClientFactsDep
+) -> Response:
     """The shared course-of-conduct summary as a web page (or its passcode form)."""
     link = find_link(session, ctx.keyring.hmac_key, token)
     if link.share is None or link.status != "active":
@@ -100,7 +102,7 @@ def view_share(token: str, request: Request, session: SessionDep, ctx: CtxDep) -
     ):
         return passcode_page(request)
     opened = open_share(ctx, session, link.share)
-    record_access(session, opened, "summary", client_facts(request, ctx.settings))
+    record_access(session, opened, "summary", facts)
     return viewer_page(load_view(session, opened), request.url.path)
 
 
@@ -124,11 +126,12 @@ def enter_passcode(
     request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
     passcode: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     """Check the passcode; if right, a short-lived cookie lets this browser read the share."""
     action = request.url.path
-    result = check_passcode(ctx, session, token, passcode, client_facts(request, ctx.settings))
+    result = check_passcode(ctx, session, token, passcode, facts)
     if result.outcome == "gone":
         return gone_page(request, result.status)
     if result.outcome == "limited":
@@ -171,12 +174,14 @@ def _download_headers(filename: str) -> dict[str, str]:
     ),
 )
 @takes(NOT_JSON)
-def download_pdf(token: str, request: Request, session: SessionDep, ctx: CtxDep) -> Response:
+def download_pdf(
+    token: str, request: Request, session: SessionDep, ctx: CtxDep, facts: ClientFactsDep
+) -> Response:
     """The chronology as a PDF signed by the service (PAdES)."""
     opened = _readable(request, ctx, session, token)
     if isinstance(opened, Response):
         return opened
-    record_access(session, opened, "chronology.pdf", client_facts(request, ctx.settings))
+    record_access(session, opened, "chronology.pdf", facts)
     view = load_view(session, opened)
     # The access is recorded and the diary read: end the transaction before the seconds of
     # CPU work, so it holds no lock or snapshot meanwhile (this route runs in the thread pool).
@@ -200,12 +205,14 @@ def download_pdf(token: str, request: Request, session: SessionDep, ctx: CtxDep)
     ),
 )
 @takes(NOT_JSON)
-def download_bundle(token: str, request: Request, session: SessionDep, ctx: CtxDep) -> Response:
+def download_bundle(
+    token: str, request: Request, session: SessionDep, ctx: CtxDep, facts: ClientFactsDep
+) -> Response:
     """The evidence bundle (docs/verifying.md), made while it is sent."""
     opened = _readable(request, ctx, session, token)
     if isinstance(opened, Response):
         return opened
-    record_access(session, opened, "bundle.zip", client_facts(request, ctx.settings))
+    record_access(session, opened, "bundle.zip", facts)
     view = load_view(session, opened)
     chain = chain_document(session, opened.key, with_revisions=view.scope.is_whole_diary)
     # The session commits when this function returns, before the first byte is sent; the
@@ -234,7 +241,12 @@ def download_bundle(token: str, request: Request, session: SessionDep, ctx: CtxD
 )
 @takes(NOT_JSON)
 def download_exhibit(
-    token: str, number: str, request: Request, session: SessionDep, ctx: CtxDep
+    token: str,
+    number: str,
+    request: Request,
+    session: SessionDep,
+    ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """One exhibit, as received (only for a share that includes evidence)."""
     opened = _readable(request, ctx, session, token)
@@ -243,7 +255,7 @@ def download_exhibit(
     exhibit = next((e for e in shared_exhibits(session, opened) if e.number == number), None)
     if exhibit is None:
         return gone_page(request, "exhibit")
-    record_access(session, opened, f"exhibit {exhibit.number}", client_facts(request, ctx.settings))
+    record_access(session, opened, f"exhibit {exhibit.number}", facts)
     # The access is recorded: commit it before the blob store is read, so no write
     # transaction stays open across the store's I/O or the client's network.
     session.commit()

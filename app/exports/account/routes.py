@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
 from app.audit import record as audit
@@ -17,7 +17,7 @@ from app.context import CtxDep
 from app.db import RecordsReads, SessionDep, utcnow
 from app.errors import problem_responses
 from app.exports.account.archive import account_zip, documents
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.keys import actor_key
 from app.security.roles import VictimActor
 
@@ -37,7 +37,7 @@ _ZIP: dict[int | str, dict[str, Any]] = {
 )
 @takes(NOT_JSON)
 def export_account(
-    request: Request, victim: VictimActor, session: SessionDep, ctx: CtxDep
+    victim: VictimActor, session: SessionDep, ctx: CtxDep, facts: ClientFactsDep
 ) -> Response:
     """Everything your account holds, decrypted: your diary with every revision, evidence
     files, risk screenings, grants, shares, notes, exports and audit trail, as JSON and files.
@@ -52,7 +52,7 @@ def export_account(
         audit.ACCOUNT_EXPORTED,
         object_type="account",
         object_id=victim.account_id,
-        facts=client_facts(request, ctx.settings),
+        facts=facts,
     )
     # The audit row is committed before anything is read; the reading (every revision of
     # the diary, the audit trail...) then holds no write lock.

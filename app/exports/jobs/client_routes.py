@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Response, status
 
 from app.context import CtxDep
 from app.db import SessionDep
@@ -19,7 +19,7 @@ from app.errors import NotFound, problem_responses
 from app.exports.jobs import service as jobs
 from app.exports.jobs.runner import RunnerDep, unattended
 from app.exports.jobs.schemas import ExportIn, ExportOut
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.sharing.access import AssistClient
 
 router = APIRouter(tags=["clients"])
@@ -43,18 +43,17 @@ def _location(client_id: uuid.UUID, export_id: uuid.UUID) -> str:
 def prepare_export(
     access: AssistClient,
     body: ExportIn,
-    request: Request,
     response: Response,
     background: BackgroundTasks,
     session: SessionDep,
     ctx: CtxDep,
     runner: RunnerDep,
+    facts: ClientFactsDep,
 ) -> ExportOut:
     """Prepare an export of the client's diary for them (scope `assist`), as POST /v1/exports.
 
     The client finds it in GET /v1/exports, marked as prepared by you, and downloads it.
     """
-    facts = client_facts(request, ctx.settings)
     limit = ctx.settings.max_export_jobs
     out, created = jobs.create(session, access.key, body, access.actor, facts, limit=limit)
     response.status_code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.audit.record import AuditActor
@@ -28,7 +28,7 @@ from app.exports.jobs.runner import RunnerDep, unattended
 from app.exports.jobs.schemas import ExportIn, ExportOut, ExportPage
 from app.pagination import Cursor, Limit
 from app.security.actor import CurrentActor
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.keys import KeyDep
 
 router = APIRouter(tags=["exports"])
@@ -54,7 +54,6 @@ _FILES: dict[int | str, dict[str, Any]] = {
 )
 def create_export(
     body: ExportIn,
-    request: Request,
     response: Response,
     background: BackgroundTasks,
     actor: CurrentActor,
@@ -62,6 +61,7 @@ def create_export(
     session: SessionDep,
     ctx: CtxDep,
     runner: RunnerDep,
+    facts: ClientFactsDep,
 ) -> ExportOut:
     """Queue an export of your diary (filters as GET /v1/incidents); poll it at `Location`.
 
@@ -69,7 +69,6 @@ def create_export(
     result can be downloaded until `expires_at`. Sending the same `id` and body again returns
     the original job. Recorded in your audit trail as `export.created`.
     """
-    facts = client_facts(request, ctx.settings)
     who = AuditActor.victim(actor.account_id)
     out, created = jobs.create(session, key, body, who, facts, limit=ctx.settings.max_export_jobs)
     response.status_code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
@@ -165,17 +164,16 @@ def download_headers(result: jobs.Result) -> dict[str, str]:
 @takes(NOT_JSON)
 def download_export(
     export_id: uuid.UUID,
-    request: Request,
     actor: CurrentActor,
     key: KeyDep,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """The finished export, decrypted as it streams; 409 until it is done, 410 once expired.
 
     Recorded in your audit trail as `export.downloaded`.
     """
-    facts = client_facts(request, ctx.settings)
     result = jobs.downloadable(session, key, export_id, AuditActor.victim(actor.account_id), facts)
     # The audit row is committed before the blob store is asked anything: no write
     # transaction stays open across the store's I/O or the client's network.

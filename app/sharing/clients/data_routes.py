@@ -22,7 +22,7 @@ from app.errors import problem_responses
 from app.evidence import download
 from app.evidence.schemas import EvidenceOut, EvidencePage
 from app.pagination import Cursor, Limit
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.keys import actor_key
 from app.security.roles import VictimActor
 from app.sharing import drafts
@@ -46,14 +46,13 @@ _REPLAY: dict[int | str, dict[str, Any]] = {
 )
 def get_client_chronology(
     access: SummaryClient,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
     filters: IncidentFiltersDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """The client's course-of-conduct summary (scope `summary` or wider); filters as
     GET /v1/incidents. Recorded in the client's audit trail as `chronology.viewed`."""
-    facts = client_facts(request, ctx.settings)
     summary = client_data.chronology(session, access, filters, facts)
     return Response(summary.model_dump_json(), media_type="application/json")
 
@@ -66,16 +65,15 @@ def get_client_chronology(
 )
 def list_client_incidents(
     access: DiaryClient,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
     filters: IncidentFiltersDep,
+    facts: ClientFactsDep,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ClientIncidentPage:
     """The client's live incidents (scope `diary` or wider), in diary order; entries drafted
     by a caseworker say so in `drafted_by`. Recorded as `incidents.viewed`."""
-    facts = client_facts(request, ctx.settings)
     return client_data.list_incidents(session, access, filters, limit, cursor, facts)
 
 
@@ -88,12 +86,11 @@ def list_client_incidents(
 def get_client_incident(
     access: DiaryClient,
     incident_id: uuid.UUID,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> ClientIncidentOut:
     """One of the client's incidents (scope `diary` or wider). Recorded as `incidents.viewed`."""
-    facts = client_facts(request, ctx.settings)
     return client_data.get_incident(session, access, incident_id, facts)
 
 
@@ -105,9 +102,9 @@ def get_client_incident(
 )
 def list_client_evidence(
     access: DiaryClient,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
     incident_id: Annotated[
         uuid.UUID | None, Query(description="Only evidence linked to this incident.")
     ] = None,
@@ -116,7 +113,6 @@ def list_client_evidence(
 ) -> EvidencePage:
     """The client's live evidence (scope `diary` or wider), in the order it was received, as
     GET /v1/evidence shows it to them. Recorded as `evidence.viewed`."""
-    facts = client_facts(request, ctx.settings)
     return client_data.list_evidence(session, access, incident_id, limit, cursor, facts)
 
 
@@ -129,14 +125,13 @@ def list_client_evidence(
 def get_client_evidence(
     access: DiaryClient,
     evidence_id: uuid.UUID,
-    request: Request,
     response: Response,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> EvidenceOut:
     """One of the client's evidence records (scope `diary` or wider). Recorded as
     `evidence.viewed`."""
-    facts = client_facts(request, ctx.settings)
     out = client_data.get_evidence(session, access, evidence_id, facts)
     response.headers["ETag"] = out.etag
     return out
@@ -158,13 +153,13 @@ async def get_client_evidence_content(
     request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
     range_header: download.RangeHeader = None,
     if_range: download.IfRangeHeader = None,
 ) -> Response:
     """The client's file as received (scope `diary` or wider; one `Range` honoured), exactly
     as GET /v1/evidence/{evidence_id}/content sends it to them. Each request is recorded as
     `evidence.downloaded` before any byte is sent."""
-    facts = client_facts(request, ctx.settings)
     opened = await anyio.to_thread.run_sync(
         client_data.open_evidence, ctx, session, access, evidence_id, facts
     )
@@ -183,10 +178,10 @@ async def get_client_evidence_content(
 def draft_client_incident(
     access: AssistClient,
     body: IncidentCreate,
-    request: Request,
     response: Response,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> ClientIncidentOut:
     """Draft an incident in the client's diary on their behalf (scope `assist`).
 
@@ -194,7 +189,6 @@ def draft_client_incident(
     by you (`drafted_by`); the client is told by a caseworker note and may amend or withdraw
     it. Recorded as `incident.drafted`. Sending the same `id` and content again returns it.
     """
-    facts = client_facts(request, ctx.settings)
     out, created = drafts.draft_incident(session, access, body, facts)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["ETag"] = out.etag

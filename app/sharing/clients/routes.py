@@ -6,13 +6,13 @@ Every route about one client takes its access from `app.sharing.access` (`Summar
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.roles import Caseworker
 from app.sharing import grants, schemas
 from app.sharing.access import AssistClient, SummaryClient
@@ -60,10 +60,10 @@ def list_clients(
     responses=problem_responses(401, 403, 404, 422),
 )
 def get_client(
-    access: SummaryClient, request: Request, session: SessionDep, ctx: CtxDep
+    access: SummaryClient, session: SessionDep, ctx: CtxDep, facts: ClientFactsDep
 ) -> schemas.ClientOut:
     """One client's grant; recorded in the client's audit trail as `client.viewed`."""
-    return clients.get_client(ctx, session, access, client_facts(request, ctx.settings))
+    return clients.get_client(ctx, session, access, facts)
 
 
 @router.post(
@@ -76,12 +76,12 @@ def get_client(
 def create_note(
     body: schemas.NoteIn,
     access: AssistClient,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> schemas.NoteOut:
     """Add a note to the client's record (needs the `assist` scope). The client sees it."""
-    return clients.create_note(session, access, body, client_facts(request, ctx.settings))
+    return clients.create_note(session, access, body, facts)
 
 
 @router.get(
@@ -92,12 +92,11 @@ def create_note(
 )
 def list_notes(
     access: SummaryClient,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> schemas.NotePage:
     """Notes you wrote under this grant, newest first."""
-    facts = client_facts(request, ctx.settings)
     return clients.list_client_notes(session, access, limit, cursor, facts)

@@ -10,7 +10,7 @@ from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Cursor, Limit
-from app.security.client import client_facts
+from app.security.client import ClientFactsDep
 from app.security.roles import VictimActor
 from app.security.slots import password_slot
 from app.sharing.shares import service as shares
@@ -40,6 +40,7 @@ def create_share(
     victim: VictimActor,
     session: SessionDep,
     ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> ShareCreatedOut:
     """Create a link for a named officer: it opens GET /s/{token}, an HTML chronology viewer
     with downloads, within `scope`, until `expires_at` or until you revoke it.
@@ -52,7 +53,6 @@ def create_share(
     # Hashed here, before the request's transaction starts, so the write lock is not held
     # for the length of an argon2 hash; this route runs in the thread pool, off the event loop.
     passcode_hash = ctx.hasher.hash(body.passcode) if body.passcode else None
-    facts = client_facts(request, ctx.settings)
     out = shares.create_share(
         ctx, session, victim, body, passcode_hash, ctx.settings.public_base_url, facts
     )
@@ -97,10 +97,15 @@ def get_share(
     responses=problem_responses(401, 403, 404, 422),
 )
 def revoke_share(
-    share_id: uuid.UUID, request: Request, victim: VictimActor, session: SessionDep, ctx: CtxDep
+    share_id: uuid.UUID,
+    request: Request,
+    victim: VictimActor,
+    session: SessionDep,
+    ctx: CtxDep,
+    facts: ClientFactsDep,
 ) -> Response:
     """Revoke at once: the link's next request gets a page saying it was withdrawn."""
-    shares.revoke_share(ctx, session, victim, share_id, client_facts(request, ctx.settings))
+    shares.revoke_share(ctx, session, victim, share_id, facts)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
