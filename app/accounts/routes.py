@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.accounts import schemas, service
 from app.context import CtxDep
@@ -27,7 +27,6 @@ router = APIRouter(tags=["accounts"])
 )
 def register(
     body: schemas.RegisterIn,
-    request: Request,
     session: SessionDep,
     ctx: CtxDep,
     facts: ClientFactsDep,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.context import CtxDep
 from app.db import SessionDep
@@ -81,7 +81,6 @@ def get_grant(grant_id: uuid.UUID, victim: VictimActor, session: SessionDep) -> 
 )
 def revoke_grant(
     grant_id: uuid.UUID,
-    request: Request,
     victim: VictimActor,
     session: SessionDep,
     ctx: CtxDep,

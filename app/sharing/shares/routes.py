@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.context import CtxDep
 from app.db import SessionDep
@@ -35,7 +35,6 @@ router = APIRouter(tags=["shares"])
 )
 def create_share(
     body: ShareIn,
-    request: Request,
     response: Response,
     victim: VictimActor,
     session: SessionDep,
@@ -98,7 +97,6 @@ def get_share(
 )
 def revoke_share(
     share_id: uuid.UUID,
-    request: Request,
     victim: VictimActor,
     session: SessionDep,
     ctx: CtxDep,
