@@ -245,11 +245,20 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+# What a database that went away (or a transaction it can no longer finish) raises; each is
+# answered 503 "try again", never 500.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for db_error in (OperationalError, InterfaceError, DisconnectionError):
+    for db_error in DATABASE_UNAVAILABLE:
         app.add_exception_handler(db_error, _database_unavailable)
     # Unexpected exceptions are caught by app.middleware.RequestContext, which logs only their
     # type: tracebacks can carry victim content in messages, so they never reach the log.

@@ -14,6 +14,9 @@ runs in one worker thread, in one transaction:
   constraint) is rolled back to its savepoint and answers its own error, leaving the others'
   writes, and the chain heads they advanced, untouched; writes of one account run in arrival
   order, so its chain grows in the order its requests came in;
+- a write that meets a lost connection (or any database-unavailable error) is not its own
+  failure: the transaction is gone, so the whole batch fails with that error and every request
+  in it is answered 503 "try again", as a lone request would be;
 - then one COMMIT; only after it returns does any request get its answer. If the commit
   fails, every write in the batch fails (none was acknowledged), as a lone request would.
 
@@ -38,7 +41,7 @@ from sqlalchemy.orm import Session
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.db import write_session
-from app.errors import AppError, Unauthorized
+from app.errors import DATABASE_UNAVAILABLE, AppError, Unauthorized
 from app.integrity.chain import lock_chains
 from app.security.actor import Actor, actors_for_tokens
 from app.security.keys import actor_key
@@ -108,8 +111,9 @@ class GroupCommit:
                 async with self._writer_turn:
                     await anyio.to_thread.run_sync(self._run_batch, batch)
         except BaseException as exc:  # the batch as a whole failed: nobody's write is durable
+            cause = _unavailable_cause(exc)
             for job in batch:
-                job.ok, job.value = False, exc
+                job.ok, job.value = False, cause
             if not isinstance(exc, Exception):
                 raise
         finally:
@@ -160,6 +164,8 @@ class GroupCommit:
         try:
             value = job.work(session, key)
             savepoint.commit()
+        except DATABASE_UNAVAILABLE:
+            raise  # the transaction is lost, not just this write (see the module docstring)
         except Exception as exc:
             job.value = exc
             if isinstance(exc, AppError) and exc.keep_changes and savepoint.is_active:
@@ -169,6 +175,20 @@ class GroupCommit:
             return
         # Acknowledged only after the batch's COMMIT (see _commit).
         job.ok, job.value = True, value
+
+
+def _unavailable_cause(exc: BaseException) -> BaseException:
+    """The database-unavailable error behind `exc`, if any, so every waiter gets the 503.
+
+    Rolling back a transaction whose connection died can itself fail with another error (a
+    PendingRollbackError, say) that hides the lost connection behind it.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DATABASE_UNAVAILABLE):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc
 
 
 def get_group_commit(request: Request) -> GroupCommit:

@@ -172,3 +172,68 @@ def test_concurrent_amendments_with_one_etag_let_exactly_one_win_in_a_batch(
     current = client.get(f"/v1/incidents/{entry['id']}", headers=alice.auth).json()
     assert (current["description"], current["revision"]) == (winner["description"], 2)
     assert integrity(client, alice)["length"] == 2
+
+
+@contextmanager
+def _connection_lost_on_insert(app: FastAPI, nth: int) -> Iterator[None]:
+    """The batch's connection dies at its nth incident INSERT, as in a failover or restart.
+
+    PostgreSQL: the backend is terminated from another connection, so the statement fails
+    with the driver's own error and SQLAlchemy invalidates the connection. SQLite has no
+    server to lose; its nearest real failure is the statement being interrupted.
+    """
+    engine = app.state.ctx.engine
+    seen = [0]
+    armed: list[Any] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        while armed:  # the interrupt is for one statement only
+            armed.pop().set_progress_handler(None, 1)
+        if not statement.lstrip().upper().startswith("INSERT INTO INCIDENTS"):
+            return
+        seen[0] += 1
+        if seen[0] != nth:
+            return
+        raw = conn.connection.driver_connection
+        if engine.dialect.name == "postgresql":
+            admin = make_engine(str(engine.url.render_as_string(hide_password=False)))
+            with admin.connect() as other:
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({raw.info.backend_pid})")
+            admin.dispose()
+        else:
+            raw.set_progress_handler(lambda: 1, 1)  # non-zero aborts: "interrupted"
+            armed.append(raw)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def test_a_connection_lost_mid_batch_answers_503_to_every_write_of_it_and_loses_nothing(
+    app: FastAPI, client: TestClient, alice: User
+) -> None:
+    """TESTING: database outage -- never a 500; nothing unacknowledged is kept, all else is."""
+    requests: list[Request] = [
+        ("POST", "/v1/incidents", incident_body(description=f"entry {n}"), alice.auth)
+        for n in range(24)
+    ]
+    with _connection_lost_on_insert(app, nth=3):
+        responses = _send_at_once(app, requests)
+    codes = sorted({r.status_code for r in responses})
+    assert set(codes) <= {201, 503} and 503 in codes, [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 503:
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["type"].endswith("/service-unavailable")
+            assert response.headers["retry-after"]
+    acknowledged = {r.json()["id"] for r in responses if r.status_code == 201}
+    after = client.post(
+        "/v1/incidents", json=incident_body(description="after"), headers=alice.auth
+    )
+    assert after.status_code == 201, after.text
+    listed = client.get("/v1/incidents", params={"limit": 100}, headers=alice.auth).json()
+    assert {i["id"] for i in listed["items"]} == acknowledged | {after.json()["id"]}
+    report = integrity(client, alice)
+    assert (report["ok"], report["length"]) == (True, len(acknowledged) + 1)
