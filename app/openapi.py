@@ -64,6 +64,7 @@ def _value_sets() -> dict[frozenset[str], str]:
         "BehaviourCode": codes.BEHAVIOUR_CODES,
         "ChannelCode": codes.CHANNEL_CODES,
         "ImpactCode": codes.IMPACT_CODES,
+        "VictimActionCode": codes.VICTIM_ACTION_CODES,
         "RelationshipCode": codes.RELATIONSHIP_CODES,
         "OrderKindCode": codes.ORDER_KINDS,
         "PrecisionCode": codes.PRECISIONS,

@@ -8,9 +8,11 @@ What counts as evidence for each marker is fixed here:
   or using people around the victim.
 - Obsessive: persistence: contact through `MANY_CHANNELS` or more channels, incidents on
   `MANY_DAYS` or more days, or `BURST_PER_DAY` or more incidents on a single day.
-- Unwanted: conduct continuing on or after an order or warning against that subject, incidents
-  coded as a breach, contact (a `contact` behaviour, or any channel other than in person)
-  continuing after the victim changed phone or accounts, gifts recorded as unwanted.
+- Unwanted: conduct continuing on or after an order or warning against that subject, or after
+  the victim asked them to stop; contact (a `contact` behaviour, or any channel other than in
+  person) continuing after she blocked them or changed phone or accounts; incidents coded as a
+  breach; gifts recorded as unwanted; and any incident she recorded as causing fear, alarm or
+  distress (so a stranger's campaign that distresses her is unwanted with no order or block).
 Which code is evidence of which is a field of its row in app.chronology.codes.
 - Repeated: two or more incidents.
 """
@@ -25,12 +27,13 @@ from app.chronology.codes import (
     BEHAVIOUR_GROUPS,
     BEHAVIOURS,
     CHANNEL_TERMS,
+    Behaviour,
     behaviour,
     codes_where,
     label,
     order_kind,
 )
-from app.chronology.law import Jurisdiction, listed_codes, stalking_provision
+from app.chronology.law import Jurisdiction, listed_codes, stalking_letter, stalking_provision
 from app.chronology.model import IncidentFacts
 from app.chronology.schemas import (
     BehaviourCount,
@@ -63,8 +66,12 @@ def with_any(incidents: Iterable[IncidentFacts], codes: Iterable[str]) -> list[I
     return [i for i in incidents if not wanted.isdisjoint(i.behaviours)]
 
 
-def behaviour_groups(ordered: Sequence[IncidentFacts]) -> list[BehaviourGroup]:
-    """group -> behaviours -> incident ids, in taxonomy order, only what was recorded."""
+def behaviour_groups(
+    ordered: Sequence[IncidentFacts], jurisdiction: Jurisdiction
+) -> list[BehaviourGroup]:
+    """group -> behaviours -> incident ids, in taxonomy order, only what was recorded. A listed
+    example of stalking carries its citation in the jurisdiction's own list (a Scottish or
+    Northern Irish summary never shows a PHA letter)."""
     by_code: dict[str, list[IncidentFacts]] = {}
     for incident in ordered:
         for code in dict.fromkeys(incident.behaviours):
@@ -84,7 +91,7 @@ def behaviour_groups(ordered: Sequence[IncidentFacts]) -> list[BehaviourGroup]:
                     BehaviourCount(
                         code=b.code,
                         label=b.label,
-                        s2a3=b.s2a3,
+                        provision=_provision(jurisdiction, b),
                         severity=b.severity,
                         incident_ids=ids(by_code[b.code]),
                     )
@@ -93,6 +100,11 @@ def behaviour_groups(ordered: Sequence[IncidentFacts]) -> list[BehaviourGroup]:
             )
         )
     return groups
+
+
+def _provision(jurisdiction: Jurisdiction, b: Behaviour) -> str | None:
+    letter = stalking_letter(jurisdiction, b)
+    return None if letter is None else stalking_provision(jurisdiction, letter)[0]
 
 
 def stalking_behaviours(
@@ -200,9 +212,36 @@ def _after(incidents: Iterable[IncidentFacts], day: date) -> list[IncidentFacts]
     return [i for i in incidents if i.occurred_on >= day]
 
 
+def _continued_after_actions(party: Party) -> list[Statement]:
+    """Conduct by this party after the victim asked them to stop, contact after she blocked
+    them: the first incident at which she did it, and everything of theirs after it."""
+    statements = []
+    for action, what, conduct in (
+        ("asked_to_stop", "asked them to stop", "Conduct attributed to"),
+        ("blocked", "blocked them", "Contact from"),
+    ):
+        first = next((i for i in party.incidents if action in i.victim_actions), None)
+        if first is None:
+            continue
+        later = [i for i in party.incidents if i.occurred_at > first.occurred_at]
+        if action == "blocked":
+            later = [i for i in later if _is_contact(i)]
+        if later:
+            text = (
+                f"{conduct} {party.label} continued after the victim {what} on "
+                f"{day_text(first.occurred_on)}: {count_text(len(later), 'incident')} since."
+            )
+            statements.append(Statement(text=text, incident_ids=ids([first, *later])))
+    return statements
+
+
 def _unwanted(ordered: Sequence[IncidentFacts], parties: Sequence[Party]) -> list[Statement]:
+    """DOMAIN.md, FOUR: unwanted above all when it continued after she said so (asked them to
+    stop, blocked them, changed her number, an order or warning); and whenever she recorded
+    that it alarmed or distressed her, even with nothing else recorded (a stranger's campaign)."""
     statements = []
     for party in parties:
+        statements += _continued_after_actions(party)
         warnings = [(order_kind(o.kind).label, o.starts_on) for o in party.orders]
         if party.warned_on is not None:
             warnings.append(("warning", party.warned_on))
@@ -235,6 +274,13 @@ def _unwanted(ordered: Sequence[IncidentFacts], parties: Sequence[Party]) -> lis
     if gifts:
         text = f"Gifts the victim recorded as unwanted: {count_text(len(gifts), 'incident')}."
         statements.append(Statement(text=text, incident_ids=ids(gifts)))
+    distressed = [i for i in ordered if i.alarm_or_distress or i.fear_of_violence]
+    if distressed:
+        text = (
+            "The victim recorded that it caused her fear, alarm or distress: "
+            f"{count_text(len(distressed), 'incident')}."
+        )
+        statements.append(Statement(text=text, incident_ids=ids(distressed)))
     return statements
 
 

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-TAXONOMY_VERSION = "2026-11-1"
+TAXONOMY_VERSION = "2026-12-1"
 
 # The classification axes. None on an axis is a decision ("feeds nothing here"), stated per row.
 # FOUR "Fixated": keeping track of the victim, turning up where they live or work, or using the
@@ -492,6 +492,18 @@ IMPACT_TERMS: tuple[Term, ...] = (
     Term("other", "Other change to daily life"),
 )
 
+# What the victim did to make it stop (DOMAIN.md, FOUR "Unwanted"). The free text is sealed and
+# never read by the analysis, so this is how the diary says "I had asked him to stop": conduct
+# that continues after it is unwanted.
+VICTIM_ACTION_TERMS: tuple[Term, ...] = (
+    Term(
+        "asked_to_stop",
+        "Asked them to stop",
+        "She told them, or had someone tell them, that she wants no contact.",
+    ),
+    Term("blocked", "Blocked them", "She blocked their number, email or accounts."),
+)
+
 RELATIONSHIP_TERMS: tuple[Term, ...] = (
     Term("ex_partner", "Ex-partner"),
     Term("partner", "Partner"),
@@ -530,6 +542,7 @@ BEHAVIOUR_CODES: frozenset[str] = frozenset(b.code for b in BEHAVIOURS)
 GROUP_CODES: frozenset[str] = frozenset(g.code for g in BEHAVIOUR_GROUPS)
 CHANNEL_CODES: frozenset[str] = frozenset(t.code for t in CHANNEL_TERMS)
 IMPACT_CODES: frozenset[str] = frozenset(t.code for t in IMPACT_TERMS)
+VICTIM_ACTION_CODES: frozenset[str] = frozenset(t.code for t in VICTIM_ACTION_TERMS)
 RELATIONSHIP_CODES: frozenset[str] = frozenset(t.code for t in RELATIONSHIP_TERMS)
 ORDER_KINDS: frozenset[str] = frozenset(k.code for k in ORDER_KIND_TERMS)
 PRECISIONS: frozenset[str] = frozenset(t.code for t in PRECISION_TERMS)
@@ -583,6 +596,7 @@ def taxonomy_document() -> dict[str, object]:
         ],
         "channels": _terms(CHANNEL_TERMS),
         "impacts": _terms(IMPACT_TERMS),
+        "victim_actions": _terms(VICTIM_ACTION_TERMS),
         "relationships": _terms(RELATIONSHIP_TERMS),
         "order_kinds": [
             {"code": k.code, "label": k.label, "is_order": k.is_order, "description": k.description}

@@ -18,6 +18,7 @@ from app.chronology.codes import (
     ORDER_KINDS,
     PRECISIONS,
     RELATIONSHIP_CODES,
+    VICTIM_ACTION_CODES,
 )
 from app.chronology.text import local_day
 
@@ -78,6 +79,7 @@ class IncidentFacts:
     fear_of_violence: bool = False
     alarm_or_distress: bool = False
     daily_life_changes: tuple[str, ...] = ()
+    victim_actions: tuple[str, ...] = ()  # asked them to stop, blocked them (codes)
     witnesses: str | None = None
     reported_to_police: bool = False
     police_references: tuple[str, ...] = ()
@@ -95,6 +97,7 @@ class IncidentFacts:
         _require_codes("precision", (self.precision,), PRECISIONS)
         _require_codes("behaviours", self.behaviours, BEHAVIOUR_CODES)
         _require_codes("daily_life_changes", self.daily_life_changes, IMPACT_CODES)
+        _require_codes("victim_actions", self.victim_actions, VICTIM_ACTION_CODES)
         if self.channel is not None:
             _require_codes("channel", (self.channel,), CHANNEL_CODES)
         if self.evidence_count < 0:

@@ -291,13 +291,28 @@ def _s38(party: Party, jurisdiction: Jurisdiction) -> OffenceIndicator:
             incident_ids=ids(afraid),
         ),
     ]
-    shown = merge(party.incidents, threatening, afraid)
+    if not threatening:
+        # Fear or alarm alone does not indicate it: the conduct itself must be threatening or
+        # abusive (and likely to cause a reasonable person fear or alarm). Say what would.
+        section = "s.38" if jurisdiction == "scotland" else "s.2"
+        facts.append(
+            Statement(
+                text=(
+                    f"Not indicated: {section} needs behaviour that is threatening or abusive, "
+                    "such as threats, abuse, violence or a weapon, likely to cause a reasonable "
+                    "person fear or alarm; fear or alarm recorded alone does not show it. Ask "
+                    "the victim what was said or done."
+                ),
+                incident_ids=[],
+            )
+        )
+    shown = merge(party.incidents, threatening, afraid) if threatening else []
     return _offence(
         party,
         "threatening_or_abusive_behaviour",
         "Threatening or abusive behaviour",
         THREATENING_LAW[jurisdiction],
-        bool(shown),
+        bool(threatening),
         facts,
         shown,
     )

@@ -23,7 +23,7 @@ from app.chronology.schemas import (
     Summary,
     TimelineEntry,
 )
-from app.chronology.text import count_text, day_text, time_text, when_text
+from app.chronology.text import count_text, day_text, join_words, time_text, when_text
 
 PRECISION_LABELS = {
     "exact": "exact time",
@@ -87,6 +87,9 @@ def effect(entry: TimelineEntry) -> str:
         parts.append("Alarm or distress.")
     if entry.daily_life_changes:
         parts.append("Changed: " + ", ".join(c.label for c in entry.daily_life_changes) + ".")
+    if entry.victim_actions:
+        done = join_words(a.label.lower() for a in entry.victim_actions)
+        parts.append(f"She {done}.")
     return " ".join(parts) or "None recorded."
 
 

@@ -56,6 +56,7 @@ class TimelineEntry(_Out):
     fear_of_violence: bool
     alarm_or_distress: bool
     daily_life_changes: list[TermRef]
+    victim_actions: list[TermRef]  # what she did to make it stop
     witnesses: str | None
     evidence_count: int
     reported_to_police: bool
@@ -171,7 +172,9 @@ class Trend(_Out):
 class BehaviourCount(_Out):
     code: str
     label: str
-    s2a3: str | None
+    # Its citation in the jurisdiction's list of stalking conduct, e.g. "PHA 1997 s.2A(3)(e)"
+    # or "CJLSA 2010 s.39(6)(f)"; None if the list does not name it.
+    provision: str | None
     severity: int
     incident_ids: list[UUID]
 

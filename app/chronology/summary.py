@@ -63,7 +63,7 @@ def build_summary(
         breaches=found_breaches,
         four=four_markers(ordered, everyone),
         stalking_behaviours=stalking_behaviours(ordered, law),
-        behaviour_groups=behaviour_groups(ordered),
+        behaviour_groups=behaviour_groups(ordered, law),
         trend=found_trend,
         frequency=frequency(ordered),
         gaps=Gaps(

@@ -55,6 +55,7 @@ def _incident(
         fear_of_violence=impact["fear_of_violence"],
         alarm_or_distress=impact["alarm_or_distress"],
         daily_life_changes=tuple(impact["daily_life_changes"]),
+        victim_actions=tuple(sealed.get("victim_actions", ())),
         witnesses=sealed["witnesses"],
         reported_to_police=bool(row.reported_to_police),
         police_references=tuple(police["references"]),

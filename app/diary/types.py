@@ -17,6 +17,7 @@ from app.chronology.codes import (
     ORDER_KINDS,
     PRECISIONS,
     RELATIONSHIP_CODES,
+    VICTIM_ACTION_CODES,
 )
 from app.schemas import sorted_unique
 
@@ -42,6 +43,11 @@ ChannelCode = Annotated[
     str, _enum(CHANNEL_CODES), AfterValidator(_code_of(CHANNEL_CODES, "channel"))
 ]
 ImpactCode = Annotated[str, _enum(IMPACT_CODES), AfterValidator(_code_of(IMPACT_CODES, "impact"))]
+VictimActionCode = Annotated[
+    str,
+    _enum(VICTIM_ACTION_CODES),
+    AfterValidator(_code_of(VICTIM_ACTION_CODES, "victim action")),
+]
 RelationshipCode = Annotated[
     str,
     _enum(RELATIONSHIP_CODES),
@@ -57,3 +63,6 @@ Behaviours = Annotated[
     list[BehaviourCode], Field(min_length=1, max_length=20), AfterValidator(sorted_unique)
 ]
 ImpactCodes = Annotated[list[ImpactCode], Field(max_length=20), AfterValidator(sorted_unique)]
+VictimActions = Annotated[
+    list[VictimActionCode], Field(max_length=10), AfterValidator(sorted_unique)
+]

@@ -210,3 +210,38 @@ def test_northern_ireland_conduct_before_27_april_2022_is_not_stalking_under_the
         make_incident("d", "2022-05-20", ["following"], alarm_or_distress=True),
     ]
     assert by_code(summarise(incidents + later, "northern_ireland"))["stalking"].indicated
+
+
+def test_scotland_s38_is_not_indicated_by_fear_or_alarm_alone_and_says_what_would() -> None:
+    """DOMAIN.md, Scotland: s.38 turns on the behaviour, not only on how she felt."""
+    incidents = [
+        make_incident("a", "2026-03-01", ["following"], alarm_or_distress=True),
+        make_incident("b", "2026-03-08", ["loitering"], fear_of_violence=True),
+    ]
+    for jurisdiction, section in (("scotland", "s.38"), ("northern_ireland", "s.2")):
+        s38 = by_code(summarise(incidents, jurisdiction))["threatening_or_abusive_behaviour"]
+        assert not s38.indicated
+        assert s38.incident_ids == []
+        why = s38.facts[-1].text
+        assert why.startswith(f"Not indicated: {section} needs behaviour that is threatening")
+        assert "fear or alarm recorded alone does not show it" in why
+
+    threatened = [*incidents, make_incident("c", "2026-03-09", ["threat_of_violence"])]
+    s38 = by_code(summarise(threatened, "scotland"))["threatening_or_abusive_behaviour"]
+    assert s38.indicated and s38.incident_ids == ids("a", "b", "c")
+
+
+def test_a_scottish_or_northern_irish_summary_shows_no_pha_letter_or_section_anywhere() -> None:
+    """DOMAIN.md: no PHA letters or sections in a Scottish summary, behaviour groups included."""
+    diary = stalking_diary()
+    for jurisdiction, own in (("scotland", "CJLSA 2010 s.39(6)"), ("northern_ireland", "PSA NI")):
+        summary = build_summary(
+            diary.all, diary.subjects, generated_at=at("2026-05-01"), jurisdiction=jurisdiction
+        )
+        text = summary.model_dump_json()
+        for foreign in ("PHA", "s.2A", "s.7(", "Protection from Harassment Act", "s2a3"):
+            assert foreign not in text, (jurisdiction, foreign)
+        provisions = [
+            b.provision for g in summary.behaviour_groups for b in g.behaviours if b.provision
+        ]
+        assert provisions and all(p.startswith(own) for p in provisions)

@@ -6,6 +6,7 @@ import pytest
 
 from app.chronology.schemas import OffenceIndicator, Summary
 from app.chronology.summary import build_summary
+from app.chronology.timeline import in_order
 
 from .scenario import DANIEL, EVERYTHING, at, ids, sid, stalking_diary
 
@@ -258,7 +259,11 @@ def test_four_markers_state_their_evidence(summary: Summary) -> None:
         ids("kill"),
         ids("call_1", "new_number", "sister", "kill", "email_hack"),
         ids("gift"),
+        [i.id for i in in_order(stalking_diary().all) if i.alarm_or_distress or i.fear_of_violence],
     ]
+    assert four.unwanted.statements[-1].text.startswith(
+        "The victim recorded that it caused her fear, alarm or distress: "
+    )
     assert four.unwanted.statements[2].text == (
         "Contact continued after the victim changed phone or accounts on 14 March 2026: "
         "4 incidents since."

@@ -85,10 +85,11 @@ def test_a_police_information_notice_is_a_warning_not_an_order() -> None:
 def test_the_document_is_json_and_lists_everything_with_labels() -> None:
     document = json.loads(json.dumps(taxonomy_document()))
 
-    assert document["version"] == TAXONOMY_VERSION == "2026-11-1"
+    assert document["version"] == TAXONOMY_VERSION == "2026-12-1"
     assert [b["code"] for b in document["behaviours"]] == [b.code for b in BEHAVIOURS]
     assert {c["code"] for c in document["channels"]} == CHANNEL_CODES
     assert {c["code"] for c in document["impacts"]} == IMPACT_CODES
+    assert {c["code"] for c in document["victim_actions"]} == {"asked_to_stop", "blocked"}
     assert {c["code"] for c in document["relationships"]} == RELATIONSHIP_CODES
     assert {c["code"] for c in document["order_kinds"]} == ORDER_KINDS
     assert {c["code"] for c in document["precisions"]} == PRECISIONS

@@ -60,6 +60,7 @@ def test_create_returns_201_with_the_normalised_entry_etag_and_location(
             "daily_life_changes": ["changed_route", "extra_security"],
             "details": "I now take the bus.",
         },
+        "victim_actions": [],  # not said: nothing claimed on her behalf
         "witnesses": "My neighbour Sam",
         "reported_to_police": True,
         "police": {"references": ["CRN-2024-001"], "officer": "PC 1234 Jones", "outcome": "Logged"},
@@ -92,6 +93,7 @@ def test_defaults_fill_what_a_quick_entry_leaves_out(client: TestClient, alice: 
             "daily_life_changes": [],
             "details": None,
         },
+        "victim_actions": [],
         "witnesses": None,
         "reported_to_police": False,
         "police": {"references": [], "officer": None, "outcome": None},
@@ -403,3 +405,49 @@ def test_unknown_ids_are_404(client: TestClient, alice: User) -> None:
     assert client.delete(url, headers=with_etag(alice, "*")).status_code == 404
     assert client.get(f"{url}/revisions", headers=alice.auth).status_code == 404
     assert client.get("/v1/incidents/not-a-uuid", headers=alice.auth).status_code == 422
+
+
+def test_what_she_did_to_make_it_stop_is_kept_amended_and_read_by_the_summary(
+    client: TestClient, alice: User
+) -> None:
+    """DOMAIN.md, FOUR: a structured "I asked him to stop / blocked him" (free text is sealed)."""
+    subject = create_subject(client, alice)
+    asked = create_incident(
+        client,
+        alice,
+        subject_ids=[subject["id"]],
+        occurred_at="2026-03-02T19:00:00Z",
+        victim_actions=["blocked", "asked_to_stop", "blocked"],
+    )
+    assert asked["victim_actions"] == ["asked_to_stop", "blocked"]  # sorted, once each
+    later = create_incident(
+        client,
+        alice,
+        subject_ids=[subject["id"]],
+        occurred_at="2026-03-09T19:00:00Z",
+        channel="text_message",
+    )
+    assert later["victim_actions"] == []
+    assert client.get(f"/v1/incidents/{asked['id']}", headers=alice.auth).json()[
+        "victim_actions"
+    ] == ["asked_to_stop", "blocked"]
+    bad = client.post(
+        "/v1/incidents", json=incident_body(victim_actions=["begged"]), headers=alice.auth
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+
+    chronology = client.get("/v1/chronology", headers=alice.auth).json()
+    texts = [s["text"] for s in chronology["four"]["unwanted"]["statements"]]
+    assert any("continued after the victim asked them to stop on 2 March 2026" in t for t in texts)
+    assert any("continued after the victim blocked them on 2 March 2026" in t for t in texts)
+
+    amended = client.patch(
+        f"/v1/incidents/{asked['id']}",
+        json={"victim_actions": []},
+        headers=with_etag(alice, asked["etag"]),
+    )
+    assert amended.status_code == 200 and amended.json()["victim_actions"] == []
+    assert integrity(client, alice)["ok"]
+    taxonomy = client.get("/v1/taxonomy", headers=alice.auth).json()
+    assert [a["code"] for a in taxonomy["victim_actions"]] == ["asked_to_stop", "blocked"]

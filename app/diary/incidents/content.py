@@ -20,6 +20,8 @@ always, encoded as app.integrity.canonical says:
     recorded_contemporaneously   bool or null (null: the victim did not say)
     reported_to_police, via_third_party   bool
     subject_ids         sorted list of UUIDs
+    victim_actions      sorted list of codes (absent from revisions stored before it existed:
+                        the document is what was sealed, so their hashes still verify)
     witnesses           string or null
 
 The plain columns hold the keys in PLAIN_COLUMNS; the sealed part holds all the others, already
@@ -94,6 +96,7 @@ def sealed_content(fields: IncidentFields) -> dict[str, Any]:
         },
         "recorded_contemporaneously": fields.recorded_contemporaneously,
         "via_third_party": fields.via_third_party,
+        "victim_actions": list(fields.victim_actions),
         "witnesses": fields.witnesses,
     }
 
@@ -142,6 +145,7 @@ def read_fields(row: IncidentRevision, sealed: Mapping[str, Any]) -> dict[str, A
         ),
         "description": sealed["description"],
         "impact": Impact.model_construct(**impact),
+        "victim_actions": sealed.get("victim_actions", []),
         "witnesses": sealed["witnesses"],
         "reported_to_police": row.reported_to_police,
         "police": Police.model_construct(**police),

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.diary.types import Behaviours, ChannelCode, ImpactCodes, PrecisionCode
+from app.diary.types import Behaviours, ChannelCode, ImpactCodes, PrecisionCode, VictimActions
 from app.schemas import (
     EvidenceIds,
     Flag,
@@ -65,6 +65,12 @@ class IncidentFields(Input):
     coordinates: Coordinates | None = None
     description: Narrative = Field("", description="What happened, in the victim's words.")
     impact: Impact = Field(default_factory=Impact)
+    victim_actions: VictimActions = Field(
+        [],
+        description="What she did, at this incident, to make it stop (asked them to stop, "
+        "blocked them): codes from GET /v1/taxonomy (victim_actions). Conduct by the same "
+        "person after it is shown as unwanted.",
+    )
     witnesses: Text | None = None
     reported_to_police: Flag = False
     police: Police = Field(default_factory=Police)
@@ -99,6 +105,7 @@ class IncidentPatch(Input):
     coordinates: Coordinates | None = None
     description: Narrative | None = None
     impact: Impact | None = None
+    victim_actions: VictimActions | None = None
     witnesses: Text | None = None
     reported_to_police: Flag | None = None
     police: Police | None = None
