@@ -192,6 +192,11 @@ def _when(day: int, clock: str) -> datetime:
     return START + timedelta(days=day, hours=hour - 1, minutes=minute)
 
 
+# What she did to make it stop (DOMAIN.md, FOUR: unwanted): she asked him to stop with the first
+# texts, and blocked his number after the night of missed calls.
+VICTIM_ACTIONS: dict[int, list[str]] = {0: ["asked_to_stop"], 12: ["blocked"]}
+
+
 def _fear(behaviours: list[str]) -> bool:
     return any(b in behaviours for b in ("threat_of_violence", "threat_to_kill", "weapon"))
 
@@ -222,6 +227,7 @@ def facts() -> tuple[list[IncidentFacts], list[SubjectFacts]]:
             fear_of_violence=_fear(behaviours),
             alarm_or_distress=True,
             daily_life_changes=("changed_route",) if day > 30 else (),
+            victim_actions=tuple(VICTIM_ACTIONS.get(day, ())),
             reported_to_police=day >= ORDER_SERVED_DAY - 1,
             evidence_count=1 if n in EXHIBIT_INCIDENTS else 0,
         )
@@ -284,6 +290,7 @@ def load(url: str, out: Path) -> dict[str, str]:
                     "alarm_or_distress": True,
                     "daily_life_changes": ["changed_route"] if day > 30 else [],
                 },
+                "victim_actions": VICTIM_ACTIONS.get(day, []),
                 "reported_to_police": day >= ORDER_SERVED_DAY - 1,
             }
             incident_ids.append(_ok(api.post("/v1/incidents", json=body), 201)["id"])
