@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.db import from_tags
 from app.errors import Unprocessable
 from app.models import Evidence, Incident, IncidentRevision
+from app.ownership import incident_revisions_join
 
 
 def require_incidents(
@@ -119,7 +120,7 @@ def incidents_listing(
         return found
     rows = session.execute(
         select(Incident.id, IncidentRevision.evidence_ids)
-        .join(IncidentRevision, IncidentRevision.incident_id == Incident.id)
+        .join(IncidentRevision, incident_revisions_join())
         .where(
             Incident.account_id == account_id,
             Incident.withdrawn_at.is_(None),

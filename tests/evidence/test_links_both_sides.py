@@ -131,3 +131,23 @@ def test_a_link_from_another_account_is_not_shown(
     assert _evidence_ids(client, alice, mine) == []
     assert _incident_ids(client, alice, my_photo) == []
     assert sorted(_incident_ids(client, bob, their_photo)) == sorted([mine, theirs])  # stored
+
+
+def test_another_account_using_the_same_ids_never_links_yours(
+    client: TestClient, alice: User, bob: User
+) -> None:
+    """Ids are unique per account, so Bob may create an incident and a file with the very ids
+    of Alice's (found out or guessed). His link between them is his alone: her file does not
+    become listed by her incident, from either side."""
+    incident = client.post("/v1/incidents", json=incident_body(), headers=alice.auth)
+    mine = incident.json()["id"]
+    my_photo = s.new_evidence(client, alice.auth, "Mine")
+    copied = s.multipart(client, bob.auth, s.jpeg_with_exif(), fields={"id": my_photo})
+    assert copied.status_code == 201, copied.text
+    theirs = client.post(
+        "/v1/incidents", json=incident_body(id=mine, evidence_ids=[my_photo]), headers=bob.auth
+    )
+    assert theirs.status_code == 201, theirs.text
+    assert _incident_ids(client, bob, my_photo) == [mine]  # his own link, on his own objects
+    assert _incident_ids(client, alice, my_photo) == []
+    assert _evidence_ids(client, alice, mine) == []
