@@ -7,8 +7,9 @@ the current version when it is stale).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Annotated
 
 from fastapi import Header
@@ -29,6 +30,16 @@ IfMatch = Annotated[
 def make_etag(revision: int, revision_id: uuid.UUID) -> str:
     """A strong validator: the revision number and part of the revision's random id."""
     return f'"{revision}-{revision_id.hex[:12]}"'
+
+
+def linked_etag(etag: str, linked: Collection[uuid.UUID]) -> str:
+    """`etag` for a view that also shows `linked`: links made from the other side and not stored
+    on this one (app.evidence.links). Such a link changes what is read here without a new
+    version here, so the validator changes with it; with none it is the version's own tag."""
+    if not linked:
+        return etag
+    digest = hashlib.sha256("|".join(sorted(str(i) for i in linked)).encode()).hexdigest()[:8]
+    return f'{etag[:-1]}+{digest}"'
 
 
 def require_match(

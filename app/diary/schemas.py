@@ -25,7 +25,9 @@ class SyncChange(BaseModel):
     revision: int
     recorded_at: datetime
     incident: IncidentOut | None = Field(
-        None, description="The incident as of this revision; null if withdrawn since."
+        None,
+        description="The incident as this revision stored it (its own evidence_ids; links "
+        "made from the evidence side come with the evidence); null if withdrawn since.",
     )
     subject: SubjectOut | None = Field(
         None, description="The subject as of this revision; null if withdrawn since."

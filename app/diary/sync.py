@@ -3,7 +3,8 @@
 The chain already is the ordered, gap-free log of every change, so the cursor is simply the
 last seq a client has seen. Each change carries the object as of that revision while its
 content exists; a withdrawn object's earlier changes come with no content, and its withdrawal
-follows in order. Evidence events carry only their ids (fetch the evidence itself).
+follows in order. Evidence events carry only their ids (fetch the evidence itself: its
+`incident_ids` are the links made from its side, which an incident's revision does not store).
 """
 
 from __future__ import annotations

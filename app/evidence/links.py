@@ -7,7 +7,9 @@ something else about the object never fails on it.
 
 It is one link, read the same from both sides: an incident's `evidence_ids` also shows the live
 evidence that names it, and evidence's `incident_ids` the live incidents that list it (as the
-chronology's `evidence_count` counts them). What each side stored is unchanged by this.
+chronology's `evidence_count` counts them). What each side stored is unchanged by this; the
+ETag of what is read changes with what it shows (app.etags.linked_etag). A revision list and
+the change feed show what each revision stored: they are the record of what was written.
 """
 
 from __future__ import annotations

@@ -38,7 +38,10 @@ class EvidenceOut(BaseModel):
     incident_ids: list[uuid.UUID]
     capture: Capture
     received_at: datetime = Field(description="When the server had the whole file.")
-    etag: str
+    etag: str = Field(
+        description="What this shows, as If-Match takes it: a change here changes it, and so "
+        "does an incident that lists this file from its side."
+    )
 
 
 class EvidencePage(BaseModel):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.blobs.encrypted import FinishedBlob
 from app.crypto.fields import DataKey
 from app.db import from_tags, to_tags, utcnow
-from app.etags import require_match
+from app.etags import linked_etag, require_match
 from app.evidence import sealing
 from app.evidence.errors import EvidenceDeleted, QuotaExceeded
 from app.evidence.links import incidents_listing, require_incidents
@@ -129,6 +129,7 @@ def evidence_out(key: DataKey, row: Evidence, listed_by: Collection[uuid.UUID] =
     """The API view; `listed_by`: the incidents that link it from their side (links.py)."""
     assert row.details_enc is not None
     details = sealing.open_details(key, sealing.TABLE, row.id, row.details_enc)
+    stored = _stored_links(row)
     return EvidenceOut(
         id=row.id,
         media_type=row.media_type,
@@ -136,10 +137,10 @@ def evidence_out(key: DataKey, row: Evidence, listed_by: Collection[uuid.UUID] =
         sha256=row.sha256,
         file_name=details.file_name,
         caption=details.caption,
-        incident_ids=sorted(_stored_links(row) | set(listed_by)),
+        incident_ids=sorted(stored | set(listed_by)),
         capture=Capture.model_validate(details.capture),
         received_at=row.received_at,
-        etag=etag(row),
+        etag=linked_etag(etag(row), set(listed_by) - stored),
     )
 
 
@@ -267,7 +268,8 @@ def delete(
     row = find(session, key.account_id, evidence_id, lock=True)
     if row.deleted_at is not None:
         return row.blob_key
-    require_match(if_match, etag(row), lambda: evidence_out(key, row))
+    [current] = linked_out(session, key, [row])
+    require_match(if_match, current.etag, lambda: current)
     now = utcnow()
     event = chain.append_event(
         session,

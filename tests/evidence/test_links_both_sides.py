@@ -30,10 +30,12 @@ def test_evidence_linked_from_either_side_counts_once_on_the_incident(
     assert _count(client, alice, incident) == 1
     # From the incident side, a second file; and the first named from both sides counts once.
     other = s.new_evidence(client, alice.auth, "Car")
+    etag = client.get(f"/v1/incidents/{incident}", headers=alice.auth).headers["etag"]
+    assert etag != made.headers["etag"]  # the link from the file changed what it shows
     patched = client.patch(
         f"/v1/incidents/{incident}",
         json={"evidence_ids": [photo, other]},
-        headers=with_etag(alice, made.headers["etag"]),
+        headers=with_etag(alice, etag),
     )
     assert patched.status_code == 200, patched.text
     assert _count(client, alice, incident) == 2
@@ -151,3 +153,52 @@ def test_another_account_using_the_same_ids_never_links_yours(
     assert _incident_ids(client, bob, my_photo) == [mine]  # his own link, on his own objects
     assert _incident_ids(client, alice, my_photo) == []
     assert _evidence_ids(client, alice, mine) == []
+
+
+def test_a_link_made_from_the_other_side_changes_the_etag_of_what_it_shows_on(
+    client: TestClient, alice: User
+) -> None:
+    """The ETag validates what is read: a file that names an incident changes the incident's
+    evidence_ids, so its ETag too, though the incident has no new revision; the same for a
+    file that an incident lists. Each new ETag is the one an amendment and a withdrawal take."""
+    made = client.post("/v1/incidents", json=incident_body(), headers=alice.auth)
+    incident, before = made.json()["id"], made.headers["etag"]
+    photo = s.new_evidence(client, alice.auth, "Tyres", [incident])
+    now = client.get(f"/v1/incidents/{incident}", headers=alice.auth)
+    assert now.json()["revision"] == 1 and now.json()["evidence_ids"] == [photo]
+    assert now.headers["etag"] != before and now.json()["etag"] == now.headers["etag"]
+    stale = client.patch(
+        f"/v1/incidents/{incident}", json={"location": "Car park"}, headers=with_etag(alice, before)
+    )
+    assert stale.status_code == 412, stale.text
+    assert stale.headers["etag"] == now.headers["etag"]
+    assert stale.json()["current"]["evidence_ids"] == [photo]
+    amended = client.patch(
+        f"/v1/incidents/{incident}",
+        json={"location": "Car park"},
+        headers=with_etag(alice, now.headers["etag"]),
+    )
+    assert amended.status_code == 200, amended.text
+    # From the incident side: the file's ETag changes with it, and a delete needs the new one.
+    other = client.post("/v1/incidents", json=incident_body(), headers=alice.auth)
+    car = s.new_evidence(client, alice.auth, "Car")
+    car_before = client.get(f"/v1/evidence/{car}", headers=alice.auth).headers["etag"]
+    listed = client.patch(
+        f"/v1/incidents/{other.json()['id']}",
+        json={"evidence_ids": [car]},
+        headers=with_etag(alice, other.headers["etag"]),
+    )
+    assert listed.status_code == 200, listed.text
+    car_now = client.get(f"/v1/evidence/{car}", headers=alice.auth).headers["etag"]
+    assert car_now != car_before
+    gone = client.delete(f"/v1/evidence/{car}", headers=with_etag(alice, car_before))
+    assert gone.status_code == 412, gone.text
+    assert gone.headers["etag"] == car_now
+    assert (
+        client.delete(f"/v1/evidence/{car}", headers=with_etag(alice, car_now)).status_code == 204
+    )
+    # The incident's ETag follows the file going too, and its withdrawal takes that ETag.
+    after = client.get(f"/v1/incidents/{incident}", headers=alice.auth).headers["etag"]
+    assert after == amended.headers["etag"]  # the file that names it is still there
+    withdrawn = client.delete(f"/v1/incidents/{incident}", headers=with_etag(alice, after))
+    assert withdrawn.status_code == 204, withdrawn.text

@@ -265,10 +265,11 @@ def test_incidents_may_name_only_the_callers_live_evidence(
         "/v1/incidents", json=incident_body(evidence_ids=[mine["id"]]), headers=alice.auth
     )
     assert incident.status_code == 201
-    # Deleting the file keeps the incident's link; amending something else still works.
-    deleted = client.delete(
-        f"/v1/evidence/{mine['id']}", headers={**alice.auth, "If-Match": mine["etag"]}
-    )
+    # Deleting the file keeps the incident's link; amending something else still works. (The
+    # file's ETag changed when the incident listed it: the delete sends the current one.)
+    etag = client.get(f"/v1/evidence/{mine['id']}", headers=alice.auth).headers["ETag"]
+    assert etag != mine["etag"]
+    deleted = client.delete(f"/v1/evidence/{mine['id']}", headers={**alice.auth, "If-Match": etag})
     assert deleted.status_code == 204
     amended = client.patch(
         f"/v1/incidents/{incident.json()['id']}",

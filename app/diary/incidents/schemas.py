@@ -115,7 +115,10 @@ class IncidentPatch(Input):
 class IncidentOut(IncidentFields):
     id: uuid.UUID
     revision: int
-    etag: str
+    etag: str = Field(
+        description="What this shows, as If-Match takes it: a new revision changes it, and so "
+        "does evidence that names this incident from its side (no new revision)."
+    )
     recorded_at: datetime = Field(description="When the server first received the entry.")
     updated_at: datetime = Field(description="When the server received this revision.")
 

@@ -35,7 +35,7 @@ from app.diary.incidents.schemas import (
 )
 from app.diary.subjects.service import require_subjects
 from app.errors import NotFound, id_in_use
-from app.etags import make_etag, require_match
+from app.etags import linked_etag, make_etag, require_match
 from app.evidence.links import evidence_naming, require_evidence
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
@@ -74,12 +74,18 @@ def with_links(
     """`outs` with the live evidence that names each from the evidence side among its
     `evidence_ids` (app.evidence.links): one link, read the same from both sides."""
     naming = evidence_naming(session, account_id, [out.id for out in outs])
-    return [
-        out
-        if naming[out.id] <= set(out.evidence_ids)
-        else out.model_copy(update={"evidence_ids": sorted(set(out.evidence_ids) | naming[out.id])})
-        for out in outs
-    ]
+    return [_linked(out, naming[out.id] - set(out.evidence_ids)) for out in outs]
+
+
+def _linked(out: IncidentOut, more: set[uuid.UUID]) -> IncidentOut:
+    if not more:
+        return out
+    return out.model_copy(
+        update={
+            "evidence_ids": sorted({*out.evidence_ids, *more}),
+            "etag": linked_etag(out.etag, more),
+        }
+    )
 
 
 def view(key: DataKey, incident: Incident, row: IncidentRevision) -> IncidentOut:
@@ -248,11 +254,8 @@ def withdraw_incident(
     if incident.withdrawn_at is not None:
         return
     current_row = _revision(session, incident, incident.current_revision)
-    require_match(
-        if_match,
-        make_etag(current_row.revision, current_row.id),
-        lambda: view(key, incident, current_row),
-    )
+    [current] = with_links(session, key.account_id, [view(key, incident, current_row)])
+    require_match(if_match, current.etag, lambda: current)
     now, row_id, salt = utcnow(), uuid.uuid4(), rev.new_salt()
     number = incident.current_revision + 1
     document = rev.withdrawal_document(reason)
