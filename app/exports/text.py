@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 # Bidirectional controls: they reorder what is displayed without being displayed themselves.
@@ -25,6 +26,7 @@ def code_point(char: str) -> str:
     return f"[U+{ord(char):04X}]"
 
 
+@lru_cache(maxsize=8192)
 def _shown(char: str, drawable: Callable[[str], bool]) -> str:
     if char in "\n":
         return char
@@ -49,7 +51,11 @@ def visible(text: str, drawable: Callable[[str], bool], *, limit: int = FIELD_LI
     cut = len(text) - limit
     if cut > 0:
         text = text[:limit]
-    shown = "".join(_shown(char, drawable) for char in text)
+    # Each distinct character of a field is judged once (and remembered for the next field):
+    # a diary's text uses a few dozen characters, repeated many thousands of times.
+    judged = {char: _shown(char, drawable) for char in set(text)}
+    unchanged = all(char == shown for char, shown in judged.items())
+    shown = text if unchanged else "".join(judged[char] for char in text)
     if cut > 0:
         shown += f" … [{cut:,} more characters not shown; the full text is in chronology.json]"
     return shown

@@ -1,4 +1,4 @@
-"""Shared pieces of the PDF: styles and the one way text becomes a Paragraph.
+"""Shared pieces of the PDF: styles and the one way text becomes a Paragraph (a `Para`).
 
 Every string, whether the victim typed it or the chronology engine composed it (its
 statements quote subject names and order terms), goes through `Printer.para`, which escapes
@@ -69,6 +69,29 @@ def _styles(fonts: Fonts) -> dict[str, ParagraphStyle]:
     }
 
 
+class Para(Paragraph):
+    """A Paragraph that breaks its lines once per width.
+
+    reportlab asks a table cell for its size each time it measures the table (once per page a
+    table is offered, again after every split) and once more to draw it; for a Paragraph each
+    ask re-breaks every line. Line breaking depends only on the width (the available height
+    never changes it), so asking again at the same width returns the answer already found.
+    A Paragraph split across pages makes new Paragraphs, which lay themselves out afresh; one
+    whose split was refused (reportlab then drops its lines) lays itself out again.
+    """
+
+    _laid_out: tuple[float, float, float] | None = None  # width asked, (width, height) found
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        done = self._laid_out
+        if done is not None and done[0] == avail_width and "blPara" in self.__dict__:
+            self.width, self.height = done[1], done[2]
+            return done[1], done[2]
+        width, height = super().wrap(avail_width, avail_height)
+        self._laid_out = (avail_width, width, height)
+        return width, height
+
+
 def format_time(moment: datetime) -> str:
     return time_text(moment)
 
@@ -89,11 +112,11 @@ class Printer:
         body = self.escaped(text)
         if bold:
             body = f"<b>{body}</b>"
-        return Paragraph(body, self.styles[style])
+        return Para(body, self.styles[style])
 
     def labelled(self, label: str, text: str, style: str = "body") -> Paragraph:
         """`label:` in bold, then `text`."""
-        return Paragraph(f"<b>{self.escaped(label)}</b> {self.escaped(text)}", self.styles[style])
+        return Para(f"<b>{self.escaped(label)}</b> {self.escaped(text)}", self.styles[style])
 
     def line(self, line: Line) -> Paragraph:
         """A line of the presentation model: its lead-in in bold, its citation in italics."""
@@ -103,15 +126,15 @@ class Printer:
         if line.cite is not None:
             body += f" <i>({self.escaped(line.cite.text, limit=10**6)})</i>"
         if line.kind == "heading":
-            return Paragraph(body, self.styles["h2"])
+            return Para(body, self.styles["h2"])
         if line.kind == "lead":
-            return Paragraph(f"<b>{body}</b>", self.styles["body"])
+            return Para(f"<b>{body}</b>", self.styles["body"])
         if line.kind == "bullet":
-            return Paragraph(body, self.styles["bullet"], bulletText="•")
-        return Paragraph(body, self.styles["small" if line.kind == "note" else "body"])
+            return Para(body, self.styles["bullet"], bulletText="•")
+        return Para(body, self.styles["small" if line.kind == "note" else "body"])
 
     def mono(self, text: str) -> Paragraph:
-        return Paragraph(self.escaped(text), self.styles["mono"])
+        return Para(self.escaped(text), self.styles["mono"])
 
 
 def grid_style(*, header: bool = True, extra: Sequence[tuple[Any, ...]] = ()) -> TableStyle:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Table
+from reportlab.platypus import CondPageBreak, Flowable, Table
 
 from app.chronology.presentation import (
     EXHIBITS_NOTE,
@@ -21,23 +21,23 @@ from app.chronology.presentation import (
     Presentation,
 )
 from app.exports.model import ChainHead
-from app.exports.pdf.kit import Printer, grid_style
+from app.exports.pdf.kit import Para, Printer, grid_style
 
 ROWS_PER_BLOCK = 25
 INCIDENT_COLUMNS = [w * mm for w in (11, 29, 36, 66, 13, 19)]
 EXHIBIT_COLUMNS = [w * mm for w in (20, 70, 44, 40)]
 
 
-def _cell(out: Printer, lines: Sequence[str], style: str = "cell") -> Paragraph:
-    """One Paragraph per cell, lines joined (far cheaper to lay out than one per line)."""
-    return Paragraph("<br/>".join(lines), out.styles[style])
+def _cell(out: Printer, lines: Sequence[str], style: str = "cell") -> Para:
+    """One Paragraph for a cell of short lines, joined (cheaper to lay out than one per line)."""
+    return Para("<br/>".join(lines), out.styles[style])
 
 
 def _field(out: Printer, label: str, text: str) -> str:
     return f"<b>{out.escaped(label)}</b> {out.escaped(text)}"
 
 
-def _conduct_cell(row: IncidentRow, out: Printer) -> Paragraph:
+def _conduct_cell(row: IncidentRow, out: Printer) -> Para:
     lines = [f"<b>{out.escaped(row.behaviours)}</b>", _field(out, "Who:", row.who)]
     if row.channel:
         lines.append(_field(out, "How:", row.channel))
@@ -46,12 +46,18 @@ def _conduct_cell(row: IncidentRow, out: Printer) -> Paragraph:
     return _cell(out, lines)
 
 
-def _account_cell(row: IncidentRow, out: Printer) -> Paragraph:
-    lines = [out.escaped(row.description), _field(out, "Effect:", row.effect)]
+def _account_cell(row: IncidentRow, out: Printer) -> list[Para]:
+    """The account in a Paragraph of its own, then the fields under it in another.
+
+    A Paragraph of one run of one font takes reportlab's fast path through line breaking;
+    one that mixes runs (a bold label, a <br/>) breaks every word through the slow path,
+    which for a long account costs several times as much. The two stack exactly as the lines
+    of one Paragraph would."""
+    fields = [_field(out, "Effect:", row.effect)]
     if row.witnesses:
-        lines.append(_field(out, "Witnesses:", row.witnesses))
-    lines.append(f'<font name="{out.fonts.mono}" size="6.5">id {row.short_id}</font>')
-    return _cell(out, lines)
+        fields.append(_field(out, "Witnesses:", row.witnesses))
+    fields.append(f'<font name="{out.fonts.mono}" size="6.5">id {row.short_id}</font>')
+    return [Para(out.escaped(row.description), out.styles["cell"]), _cell(out, fields)]
 
 
 def _row(row: IncidentRow, out: Printer) -> list[Any]:
@@ -125,7 +131,7 @@ def exhibit_table(model: Presentation, out: Printer) -> list[Flowable]:
                 [out.para(exhibit.size, "cell"), out.para(exhibit.media_type, "cell")],
             ]
         )
-        rows.append([Paragraph(f"SHA-256 {exhibit.sha256}", out.styles["mono"]), "", "", ""])
+        rows.append([Para(f"SHA-256 {exhibit.sha256}", out.styles["mono"]), "", "", ""])
         spans.append(("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)))
     story.append(
         Table(rows, colWidths=EXHIBIT_COLUMNS, repeatRows=1, style=grid_style(extra=spans))
