@@ -277,7 +277,7 @@ def _unwanted(ordered: Sequence[IncidentFacts], parties: Sequence[Party]) -> lis
     distressed = [i for i in ordered if i.alarm_or_distress or i.fear_of_violence]
     if distressed:
         text = (
-            "The victim recorded that it caused her fear, alarm or distress: "
+            "The victim recorded that it caused fear, alarm or distress: "
             f"{count_text(len(distressed), 'incident')}."
         )
         statements.append(Statement(text=text, incident_ids=ids(distressed)))

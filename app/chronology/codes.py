@@ -499,9 +499,9 @@ VICTIM_ACTION_TERMS: tuple[Term, ...] = (
     Term(
         "asked_to_stop",
         "Asked them to stop",
-        "She told them, or had someone tell them, that she wants no contact.",
+        "The victim told them, or had someone tell them, that they want no contact.",
     ),
-    Term("blocked", "Blocked them", "She blocked their number, email or accounts."),
+    Term("blocked", "Blocked them", "The victim blocked their number, email or accounts."),
 )
 
 RELATIONSHIP_TERMS: tuple[Term, ...] = (

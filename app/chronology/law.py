@@ -19,6 +19,9 @@ JURISDICTIONS: frozenset[str] = frozenset({"england_wales", "scotland", "norther
 
 # PSA NI 2022 came into force on this day; conduct before it is not stalking under the Act.
 NI_STALKING_IN_FORCE = date(2022, 4, 27)
+NI_HARASSMENT_LAW = "Protection from Harassment (Northern Ireland) Order 1997 art.3 and art.4"
+# A fact that says why an offence is not indicated starts so; the risk box quotes the rest.
+NOT_INDICATED = "Not indicated: "
 NI_BEFORE_THE_ACT = (
     "before 27 April 2022, when the Protection from Stalking Act (Northern Ireland) 2022 came "
     "into force (it is not retrospective): for conduct before then consider harassment under "

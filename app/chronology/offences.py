@@ -9,8 +9,10 @@ because a course of conduct is one person's. The rules, all on recorded facts on
   of violence s.4 (course of conduct and fear of violence recorded on at least two incidents);
   s.4A (stalking and either fear of violence on two incidents, or alarm or distress together
   with recorded changes to daily life);
-- Scotland: threatening or abusive behaviour s.38 (a single act can be enough) and stalking s.39
-  (course of conduct that caused fear or alarm);
+- Scotland: threatening or abusive behaviour s.38 (a single act can be enough; it turns on the
+  behaviour, not on fear or alarm alone) and stalking s.39 (course of conduct that caused fear or
+  alarm); Northern Ireland: the 2022 Act's s.2 and s.1 likewise, for conduct from 27 April 2022
+  (not retrospective), and harassment under the 1997 Order art.4 at any date;
 - breach of an order: an incident by the subject while an order against them was in force
   (see `orders.py`), or an incident the victim coded as a breach.
 """
@@ -26,7 +28,9 @@ from app.chronology.law import (
     BREACH_LAW,
     LAU_CAVEAT,
     NI_BEFORE_THE_ACT,
+    NI_HARASSMENT_LAW,
     NI_STALKING_IN_FORCE,
+    NOT_INDICATED,
     STALKING_LAW,
     THREATENING_LAW,
     Jurisdiction,
@@ -41,6 +45,7 @@ from app.chronology.text import count_text, day_text, join_words
 from app.chronology.timeline import Party, ids, merge
 
 # Threatening or abusive behaviour (s.38 / NI s.2) is a field of each code's row.
+
 THREATENING = codes_where(lambda b: b.threatening)
 
 
@@ -109,11 +114,19 @@ def offences(
 ) -> list[OffenceIndicator]:
     """The offences to consider for one party, in the order an officer would weigh them."""
     breach = _breach_of_order(party, found_breaches, jurisdiction)
-    if jurisdiction in ("scotland", "northern_ireland"):
+    if jurisdiction == "scotland":
         return [_s38(party, jurisdiction), _s39(party, course, jurisdiction), breach]
+    if jurisdiction == "northern_ireland":
+        # Harassment stays the 1997 Order's, for conduct before the 2022 Act and after it.
+        return [
+            _s38(party, jurisdiction),
+            _s39(party, course, jurisdiction),
+            _harassment(party, course, NI_HARASSMENT_LAW),
+            breach,
+        ]
     stalking = _stalking(party, course)
     return [
-        _harassment(party, course),
+        _harassment(party, course, "PHA 1997 s.1 and s.2"),
         stalking,
         _fear_of_violence(party, course),
         _s4a(party, stalking),
@@ -142,17 +155,18 @@ def _offence(
     )
 
 
-def _harassment(party: Party, course: CourseOfConduct) -> OffenceIndicator:
+def _harassment(party: Party, course: CourseOfConduct, law: str) -> OffenceIndicator:
     facts = [course.statement]
     alarmed = [i for i in party.incidents if i.alarm_or_distress]
     if alarmed:
-        text = f"Alarm or distress recorded (s.7(2)): {count_text(len(alarmed), 'incident')}."
+        where = " (s.7(2))" if law.startswith("PHA") else ""
+        text = f"Alarm or distress recorded{where}: {count_text(len(alarmed), 'incident')}."
         facts.append(Statement(text=text, incident_ids=ids(alarmed)))
     return _offence(
         party,
         "harassment",
         "Harassment",
-        "PHA 1997 s.1 and s.2",
+        law,
         course.met,
         facts,
         party.incidents,
@@ -275,30 +289,41 @@ def _s4a(party: Party, stalking: OffenceIndicator) -> OffenceIndicator:
 
 
 def _s38(party: Party, jurisdiction: Jurisdiction) -> OffenceIndicator:
-    """Threatening or abusive behaviour: CJLSA 2010 s.38, or PSA NI 2022 s.2."""
+    """Threatening or abusive behaviour: CJLSA 2010 s.38, or PSA NI 2022 s.2 (in force, like
+    s.1, from 27 April 2022). It turns on the behaviour: the incidents that point to it are the
+    threatening or abusive ones; fear or alarm recorded alone does not indicate it."""
     threatening = with_any(party.incidents, THREATENING)
+    before: list[IncidentFacts] = []
+    if jurisdiction == "northern_ireland":
+        before = [i for i in threatening if i.occurred_on < NI_STALKING_IN_FORCE]
+        threatening = [i for i in threatening if i.occurred_on >= NI_STALKING_IN_FORCE]
     afraid = [i for i in party.incidents if i.fear_of_violence or i.alarm_or_distress]
-    facts = [
-        Statement(
-            text=(
-                f"Threatening or abusive behaviour recorded: "
-                f"{count_text(len(threatening), 'incident')}. A single act can be enough."
-            ),
-            incident_ids=ids(threatening),
-        ),
-        Statement(
-            text=f"Fear or alarm recorded: {count_text(len(afraid), 'incident')}.",
-            incident_ids=ids(afraid),
-        ),
-    ]
-    if not threatening:
-        # Fear or alarm alone does not indicate it: the conduct itself must be threatening or
-        # abusive (and likely to cause a reasonable person fear or alarm). Say what would.
-        section = "s.38" if jurisdiction == "scotland" else "s.2"
+    section = "s.38" if jurisdiction == "scotland" else "s.2"
+    facts = []
+    if threatening:
+        text = (
+            f"Threatening or abusive behaviour recorded: "
+            f"{count_text(len(threatening), 'incident')}. A single act can be enough."
+        )
+        facts.append(Statement(text=text, incident_ids=ids(threatening)))
+        with_fear = [i for i in threatening if i in afraid]
+        if with_fear:
+            text = f"Fear or alarm recorded with it: {count_text(len(with_fear), 'incident')}."
+            facts.append(Statement(text=text, incident_ids=ids(with_fear)))
+    elif before:
+        text = (
+            f"{count_text(len(before), 'incident')} of threatening or abusive behaviour "
+            f"{'is' if len(before) == 1 else 'are'} {NI_BEFORE_THE_ACT}"
+        )
+        facts.append(Statement(text=text, incident_ids=ids(before)))
+    else:
+        if afraid:
+            text = f"Fear or alarm recorded: {count_text(len(afraid), 'incident')}."
+            facts.append(Statement(text=text, incident_ids=ids(afraid)))
         facts.append(
             Statement(
                 text=(
-                    f"Not indicated: {section} needs behaviour that is threatening or abusive, "
+                    f"{NOT_INDICATED}{section} needs behaviour that is threatening or abusive, "
                     "such as threats, abuse, violence or a weapon, likely to cause a reasonable "
                     "person fear or alarm; fear or alarm recorded alone does not show it. Ask "
                     "the victim what was said or done."
@@ -306,7 +331,6 @@ def _s38(party: Party, jurisdiction: Jurisdiction) -> OffenceIndicator:
                 incident_ids=[],
             )
         )
-    shown = merge(party.incidents, threatening, afraid) if threatening else []
     return _offence(
         party,
         "threatening_or_abusive_behaviour",
@@ -314,7 +338,7 @@ def _s38(party: Party, jurisdiction: Jurisdiction) -> OffenceIndicator:
         THREATENING_LAW[jurisdiction],
         bool(threatening),
         facts,
-        shown,
+        threatening,
     )
 
 
@@ -345,15 +369,33 @@ def _s39(party: Party, course: CourseOfConduct, jurisdiction: Jurisdiction) -> O
         facts.append(Statement(text=text, incident_ids=ids(before)))
     after = [i for i in party.incidents if i.occurred_on >= NI_STALKING_IN_FORCE]
     in_force = jurisdiction != "northern_ireland" or len(after) >= 2
+    indicated = course.met and bool(afraid) and in_force
+    if course.met and not indicated:
+        facts.append(Statement(text=_why_not_s39(jurisdiction, afraid, in_force), incident_ids=[]))
     return _offence(
         party,
         "stalking",
         "Stalking",
         STALKING_LAW[jurisdiction],
-        course.met and bool(afraid) and in_force,
+        indicated,
         facts,
         merge(party.incidents, listed, afraid),
     )
+
+
+def _why_not_s39(jurisdiction: Jurisdiction, afraid: list[IncidentFacts], in_force: bool) -> str:
+    """The reasons, in the officer's terms; the risk box's first lines quote them."""
+    reasons = []
+    if not afraid:
+        feeling = {"scotland": "fear or alarm"}.get(
+            jurisdiction, "fear, alarm or substantial distress"
+        )
+        reasons.append(f"no {feeling} is recorded for the course of conduct (ask the victim)")
+    if not in_force:
+        reasons.append(
+            "fewer than two incidents are on or after 27 April 2022, when the Act came into force"
+        )
+    return f"{NOT_INDICATED}{'; and '.join(reasons)}."
 
 
 def _breach_of_order(
@@ -385,7 +427,7 @@ def _breach_of_order(
         party,
         "breach_of_order",
         "Breach of an order",
-        "The order's own terms (the breach offence depends on the kind of order)",
+        "depends on the kind of order and its terms",
         bool(shown),
         facts,
         shown,

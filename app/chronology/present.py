@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from app.chronology.law import stalking_list_name
+from app.chronology.law import NOT_INDICATED, stalking_list_name
 from app.chronology.risk import SDASH_QUESTIONS
 from app.chronology.schemas import (
     OffenceIndicator,
@@ -89,7 +89,7 @@ def effect(entry: TimelineEntry) -> str:
         parts.append("Changed: " + ", ".join(c.label for c in entry.daily_life_changes) + ".")
     if entry.victim_actions:
         done = join_words(a.label.lower() for a in entry.victim_actions)
-        parts.append(f"She {done}.")
+        parts.append(f"The victim {done}.")
     return " ".join(parts) or "None recorded."
 
 
@@ -157,17 +157,9 @@ def _why_not(summary: Summary, offence: OffenceIndicator) -> str:
             f"Stalking is not indicated for {who}: fewer than two incidents are recorded, and "
             "stalking needs a course of conduct (conduct on at least two occasions)."
         )
-    if summary.jurisdiction == "scotland":
-        return (
-            f"Stalking is not indicated for {who}: no fear or alarm is recorded for the "
-            "course of conduct. Ask the victim."
-        )
-    if summary.jurisdiction == "northern_ireland":
-        return (
-            f"Stalking is not indicated for {who}: no fear, alarm or substantial distress is "
-            "recorded for the course of conduct (or the conduct is before 27 April 2022). "
-            "Ask the victim."
-        )
+    if summary.jurisdiction in ("scotland", "northern_ireland"):
+        why = next(f.text for f in offence.facts if f.text.startswith(NOT_INDICATED))
+        return f"Stalking is not indicated for {who}: {why.removeprefix(NOT_INDICATED)}"
     return (
         f"Stalking is not indicated for {who}: no behaviour recorded is one of "
         f"{stalking_list_name(summary.jurisdiction)}. The list gives examples only: consider "
@@ -286,8 +278,11 @@ def _order(order: OrderInfo) -> str:
         return f"{kind} given {day_text(order.starts_on)}."
     text = f"{kind}, served {day_text(order.starts_on)}"
     text += f", until {day_text(order.ends_on)}" if order.ends_on else ", no end date recorded"
-    terms = f": terms “{order.conditions}”" if order.conditions else ": terms not shown"
-    return text + terms + "."
+    if not order.conditions:
+        return text + ": terms not shown."
+    # The terms end the sentence; no second full stop after one inside the quotation.
+    end = "" if order.conditions.rstrip().endswith((".", "!", "?")) else "."
+    return f"{text}: terms “{order.conditions.rstrip()}”{end}"
 
 
 def suspects(summary: Summary) -> list[Statement]:

@@ -80,7 +80,7 @@ def test_a_strangers_campaign_that_distresses_her_is_unwanted_with_no_order_or_b
     assert summary.four.unwanted.indicated
     assert unwanted(summary) == [
         (
-            "The victim recorded that it caused her fear, alarm or distress: 2 incidents.",
+            "The victim recorded that it caused fear, alarm or distress: 2 incidents.",
             ids("a", "c"),
         )
     ]
@@ -112,4 +112,7 @@ def test_her_action_is_printed_on_the_incident_row() -> None:
         ]
     )
     (entry,) = summary.timeline
-    assert present.effect(entry) == "Alarm or distress. She asked them to stop and blocked them."
+    assert (
+        present.effect(entry)
+        == "Alarm or distress. The victim asked them to stop and blocked them."
+    )

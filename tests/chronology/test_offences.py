@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.chronology import present
 from app.chronology.model import IncidentFacts
 from app.chronology.schemas import OffenceIndicator, Summary
 from app.chronology.summary import build_summary
@@ -124,7 +125,9 @@ def test_scotland_uses_the_2010_act_wording() -> None:
         ("stalking", "Criminal Justice and Licensing (Scotland) Act 2010 s.39", True),
         ("breach_of_order", daniel[2].law, True),
     ]
-    assert daniel[0].incident_ids == ids("email_1", "work_1", "call_1", "home_1", "kill", "knife")
+    # s.38 turns on the behaviour: its incidents are the threatening ones, not every one that
+    # alarmed her.
+    assert daniel[0].incident_ids == ids("kill", "knife")
     assert "PHA" not in " ".join(o.law for o in summary.offences)
     assert all("PHA" not in c.law for c in summary.course_of_conduct)
     assert [s.provision for s in summary.stalking_behaviours] == [
@@ -164,7 +167,12 @@ def test_northern_ireland_uses_the_2022_act_wording() -> None:
             True,
         ),
         ("stalking", "Protection from Stalking Act (Northern Ireland) 2022 s.1", True),
-        ("breach_of_order", daniel[2].law, True),
+        (
+            "harassment",
+            "Protection from Harassment (Northern Ireland) Order 1997 art.3 and art.4",
+            True,
+        ),
+        ("breach_of_order", daniel[3].law, True),
     ]
     text = " ".join(
         [o.law for o in summary.offences]
@@ -201,10 +209,13 @@ def test_northern_ireland_conduct_before_27_april_2022_is_not_stalking_under_the
     stalking = by_code(summarise(incidents, "northern_ireland"))["stalking"]
 
     assert not stalking.indicated
-    assert "Protection from Harassment (Northern Ireland) Order 1997 art.4" in (
-        stalking.facts[-1].text
+    [before] = [f for f in stalking.facts if "Order 1997 art.4" in f.text]
+    assert "Protection from Harassment (Northern Ireland) Order 1997 art.4" in before.text
+    assert before.incident_ids == ids("a", "b")
+    assert stalking.facts[-1].text == (
+        "Not indicated: fewer than two incidents are on or after 27 April 2022, when the Act "
+        "came into force."
     )
-    assert stalking.facts[-1].incident_ids == ids("a", "b")
     later = [
         make_incident("c", "2022-05-01", ["following"], alarm_or_distress=True),
         make_incident("d", "2022-05-20", ["following"], alarm_or_distress=True),
@@ -228,7 +239,10 @@ def test_scotland_s38_is_not_indicated_by_fear_or_alarm_alone_and_says_what_woul
 
     threatened = [*incidents, make_incident("c", "2026-03-09", ["threat_of_violence"])]
     s38 = by_code(summarise(threatened, "scotland"))["threatening_or_abusive_behaviour"]
-    assert s38.indicated and s38.incident_ids == ids("a", "b", "c")
+    assert s38.indicated and s38.incident_ids == ids("c")
+    assert [f.text for f in s38.facts] == [
+        "Threatening or abusive behaviour recorded: 1 incident. A single act can be enough."
+    ]
 
 
 def test_a_scottish_or_northern_irish_summary_shows_no_pha_letter_or_section_anywhere() -> None:
@@ -245,3 +259,31 @@ def test_a_scottish_or_northern_irish_summary_shows_no_pha_letter_or_section_any
             b.provision for g in summary.behaviour_groups for b in g.behaviours if b.provision
         ]
         assert provisions and all(p.startswith(own) for p in provisions)
+
+
+def test_ni_threats_before_the_2022_act_are_not_s2_and_harassment_is_the_1997_order() -> None:
+    """DOMAIN.md, Northern Ireland: the 2022 Act (s.1 and s.2 alike) is not retrospective;
+    harassment under the Protection from Harassment (NI) Order 1997 art.4 covers any date."""
+    incidents = [
+        make_incident("a", "2021-06-01", ["threat_of_violence"], fear_of_violence=True),
+        make_incident("b", "2021-06-09", ["following"], alarm_or_distress=True),
+    ]
+    found = by_code(summarise(incidents, "northern_ireland"))
+    s2 = found["threatening_or_abusive_behaviour"]
+    assert not s2.indicated and s2.incident_ids == []
+    [before] = s2.facts
+    assert before.incident_ids == ids("a") and "before 27 April 2022" in before.text
+    harassment = found["harassment"]
+    assert harassment.indicated
+    assert harassment.law == (
+        "Protection from Harassment (Northern Ireland) Order 1997 art.3 and art.4"
+    )
+    assert "s.7" not in " ".join(f.text for f in harassment.facts)  # no PHA 1997 section
+    summary = summarise(incidents, "northern_ireland")
+    assert present.title(summary).startswith("Harassment")
+    (why,) = present.stalking_lead(summary)
+    assert "fewer than two incidents are on or after 27 April 2022" in why
+
+    later = [*incidents, make_incident("c", "2022-05-01", ["threat_to_kill"])]
+    s2 = by_code(summarise(later, "northern_ireland"))["threatening_or_abusive_behaviour"]
+    assert s2.indicated and s2.incident_ids == ids("c")

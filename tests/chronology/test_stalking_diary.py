@@ -262,7 +262,7 @@ def test_four_markers_state_their_evidence(summary: Summary) -> None:
         [i.id for i in in_order(stalking_diary().all) if i.alarm_or_distress or i.fear_of_violence],
     ]
     assert four.unwanted.statements[-1].text.startswith(
-        "The victim recorded that it caused her fear, alarm or distress: "
+        "The victim recorded that it caused fear, alarm or distress: "
     )
     assert four.unwanted.statements[2].text == (
         "Contact continued after the victim changed phone or accounts on 14 March 2026: "
