@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("app.errors")
 
-# Until an app says otherwise (create_app sets its PROBLEM_TYPE_BASE on app.state).
+# Until an app says otherwise (its context's settings name its PROBLEM_TYPE_BASE).
 DEFAULT_PROBLEM_TYPE_BASE = "http://127.0.0.1:8000/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -120,10 +120,12 @@ def problem(
 
 
 def problem_type_base(request: Request | None) -> str:
-    """The app's PROBLEM_TYPE_BASE (app.settings), which create_app puts on app.state."""
-    if request is None:
+    """The app's PROBLEM_TYPE_BASE (app.settings), read from its context's settings."""
+    ctx = getattr(request.app.state, "ctx", None) if request is not None else None
+    settings = getattr(ctx, "settings", None)
+    if settings is None:  # no app context: a bare router in a test
         return DEFAULT_PROBLEM_TYPE_BASE
-    return str(getattr(request.app.state, "problem_type_base", DEFAULT_PROBLEM_TYPE_BASE))
+    return str(settings.effective_problem_type_base)
 
 
 def _loc(loc: tuple[int | str, ...]) -> list[int | str]:

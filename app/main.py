@@ -29,10 +29,12 @@ from app.diary.routes import router as diary_router
 from app.diary.subjects.routes import router as subjects_router
 from app.errors import install_error_handlers
 from app.evidence.routes import router as evidence_router
+from app.evidence.transfer import TRANSFER_THREADS
 from app.evidence.tus import MethodOverride
 from app.evidence.tus_routes import options_router as uploads_options_router
 from app.evidence.tus_routes import router as uploads_router
 from app.exports.api import router as exports_router
+from app.exports.jobs.runner import ExportRunner
 from app.exports.keys_routes import router as keys_router
 from app.group_commit import GroupCommit
 from app.logs import configure_logging
@@ -93,23 +95,30 @@ def build_context(settings: Settings) -> AppContext:
         parallelism=settings.argon2_parallelism,
         concurrency=settings.password_hash_concurrency,
     )
-    return AppContext(
+    is_sqlite = settings.effective_database_url.startswith("sqlite")
+    ctx = AppContext(
         settings=settings,
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
         keyring=keyring,
         hasher=hasher,
         blobs=open_blob_store(settings.blob_store, data_dir=settings.data_dir),
+        # Loaded at start-up so that production without signing keys fails here, not later,
+        # and development keys are generated once, before any worker serves a request.
+        signing_keys=signing_keys_for(settings),
+        transfer_limiter=anyio.CapacityLimiter(TRANSFER_THREADS),
+        writer_turn=anyio.Lock() if is_sqlite else None,
     )
+    ctx.start_exports(ExportRunner(ctx, ctx.signing_keys))  # its threads start with a job
+    return ctx
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     # A running export finishes (or its lease lapses elsewhere) before the pool is closed.
-    runner = getattr(app.state, "export_runner", None)
-    if runner is not None:
-        await anyio.to_thread.run_sync(runner.close)
+    ctx: AppContext = app.state.ctx
+    await anyio.to_thread.run_sync(ctx.exports.close)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -124,16 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.ctx = build_context(settings)
-    app.state.problem_type_base = settings.effective_problem_type_base
-    app.state.sessionmaker = app.state.ctx.sessionmaker
-    # Loaded at start-up so that production without signing keys fails here, not later.
-    app.state.signing_keys = signing_keys_for(settings)
-    is_sqlite = settings.effective_database_url.startswith("sqlite")
-    app.state.sqlite_writer_turn = anyio.Lock() if is_sqlite else None
+    ctx = app.state.ctx = build_context(settings)
+    # Group commit reads itself from app.state (app.group_commit, not moved yet).
     app.state.group_commit = GroupCommit(
-        app.state.ctx,
-        writer_turn=app.state.sqlite_writer_turn,
+        ctx,
+        writer_turn=ctx.writer_turn,
         window_ms=settings.group_commit_window_ms,
         max_batch=settings.group_commit_max_batch,
     )
@@ -141,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_console_errors(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The methods each path offers, for a 405's Allow (app.errors): FastAPI keeps an included
+    # router whole in app.routes, so the table is made here from the routers themselves.
     app.state.route_methods = [
         (route.path_regex, set(route.methods or ()))
         for router in ROUTERS
