@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import Row, Select, and_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +33,7 @@ from app.diary.incidents.schemas import (
     IncidentRevisionPage,
 )
 from app.diary.subjects.service import require_subjects
-from app.errors import NotFound, id_in_use
+from app.errors import NotFound, id_in_use, invalid
 from app.etags import make_etag, require_match
 from app.evidence.links import evidence_naming, require_evidence
 from app.integrity import chain
@@ -198,8 +197,7 @@ def _validated(values: dict[str, Any]) -> IncidentFields:
     try:
         return IncidentFields.model_validate(values)
     except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        raise RequestValidationError(errors) from exc
+        raise invalid(exc, "body") from exc
 
 
 def amend_incident(

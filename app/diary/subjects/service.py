@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import Select, and_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +29,7 @@ from app.diary.subjects.schemas import (
     SubjectRevisionOut,
     SubjectRevisionPage,
 )
-from app.errors import NotFound, Unprocessable, id_in_use
+from app.errors import NotFound, Unprocessable, id_in_use, invalid
 from app.etags import make_etag, require_match
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
@@ -188,8 +187,7 @@ def amend_subject(
     try:
         fields = SubjectFields.model_validate(values | patch.model_dump(exclude_unset=True))
     except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        raise RequestValidationError(errors) from exc
+        raise invalid(exc, "body") from exc
     if content.fields_document(fields) == content.document(current_row.relationship, sealed):
         return current
     number = subject.current_revision + 1
