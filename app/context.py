@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.blobs import BlobStore
 from app.crypto.keyring import KeyRing
+from app.crypto.passwords import PasswordHasher
 from app.crypto.signing import SigningKeys
-from app.security.passwords import PasswordHasher
 from app.settings import Settings
 
 

@@ -22,6 +22,7 @@ from app.console.errors import install_console_errors
 from app.console.routes import router as console_router
 from app.context import AppContext
 from app.crypto.keyring import load_keyring
+from app.crypto.passwords import PasswordHasher
 from app.crypto.signing import signing_keys_for
 from app.db import make_engine, make_sessionmaker
 from app.diary.incidents.routes import router as incidents_router
@@ -45,7 +46,6 @@ from app.openapi import install_openapi
 from app.ops.routes import router as ops_router
 from app.private_files import private_dir
 from app.risk.routes import router as risk_router
-from app.security.passwords import PasswordHasher
 from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
 from app.sharing.clients.data_routes import router as client_data_router
