@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Row, Select, and_, select, tuple_, update
@@ -43,7 +43,6 @@ from app.ownership import get_incident, owned_by
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 
 FIELD_NAMES = tuple(IncidentFields.model_fields)
-RevisionKind = Literal["created", "amended", "withdrawn"]
 
 
 def _open(key: DataKey, row: IncidentRevision) -> rev.Opened:
@@ -357,14 +356,6 @@ def list_incidents(
     return IncidentPage(items=items, next_cursor=next_cursor)
 
 
-def _kind(incident: Incident, row: IncidentRevision) -> RevisionKind:
-    if row.revision == 1:
-        return "created"
-    if incident.withdrawn_at is not None and row.revision == incident.current_revision:
-        return "withdrawn"
-    return "amended"
-
-
 def list_revisions(
     session: Session, key: DataKey, incident_id: uuid.UUID, limit: int, cursor: str | None
 ) -> IncidentRevisionPage:
@@ -374,14 +365,8 @@ def list_revisions(
         IncidentRevision.account_id == incident.account_id,
         IncidentRevision.incident_id == incident.id,
     )
-    if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        if not isinstance(after, int):
-            after = -1
-        query = query.where(IncidentRevision.revision > after)
-    rows = session.scalars(query.order_by(IncidentRevision.revision).limit(limit + 1)).all()
-    items = [_revision_out(key, incident, row) for row in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1].revision) if len(rows) > limit else None
+    rows, next_cursor = rev.revision_page(session, query, IncidentRevision.revision, limit, cursor)
+    items = [_revision_out(key, incident, row) for row in rows]
     return IncidentRevisionPage(items=items, next_cursor=next_cursor)
 
 
@@ -395,7 +380,9 @@ def _revision_out(key: DataKey, incident: Incident, row: IncidentRevision) -> In
             fields = IncidentFields.model_construct(**content.read_fields(row, opened.body))
     return IncidentRevisionOut(
         revision=row.revision,
-        kind=_kind(incident, row),
+        kind=rev.kind_of(
+            row.revision, incident.current_revision, withdrawn=incident.withdrawn_at is not None
+        ),
         recorded_at=row.recorded_at,
         seq=row.chain_seq,
         content=fields,
