@@ -20,7 +20,6 @@ from pathlib import Path
 from app.accounts import schemas
 from app.accounts.service import register
 from app.context import AppContext
-from app.crypto import rotation
 from app.crypto.keyring import KeyRing, save_keyring
 from app.crypto.signing import rotate_signing_keys, signing_keys_path
 from app.evidence.cleanup import run_cleanup
@@ -28,6 +27,7 @@ from app.exports.bundle import verify
 from app.exports.jobs.cleanup import run_export_cleanup
 from app.main import build_context, create_app
 from app.openapi import render
+from app.security import rotation
 from app.security.client import ClientFacts
 from app.settings import Settings, get_settings
 

@@ -8,18 +8,19 @@ Anything unexpected becomes a generic 500 with the request id, and the details g
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("app.errors")
 
-# Until an app says otherwise (create_app sets its PROBLEM_TYPE_BASE on app.state).
+# Until an app says otherwise (its context's settings name its PROBLEM_TYPE_BASE).
 DEFAULT_PROBLEM_TYPE_BASE = "http://127.0.0.1:8000/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -88,7 +89,25 @@ class TooManyRequests(AppError):
 
 
 class Unprocessable(AppError):
+    """The one 422: raised by name, or built by `invalid` from a model's validation errors."""
+
     status, type, title = 422, "validation-error", "Invalid request"
+
+
+VALIDATION_DETAIL = "The request did not pass validation; see errors."
+
+
+def invalid(exc: ValidationError, *within: str) -> Unprocessable:
+    """The 422 for values a model refused after the request was parsed (a PATCH merged onto
+    the stored fields): the same body as a request that failed FastAPI's own validation, each
+    error located `within` the request (`"body"`)."""
+    errors = [{**error, "loc": (*within, *error["loc"])} for error in exc.errors()]
+    return Unprocessable(VALIDATION_DETAIL, extra={"errors": _error_list(errors)})
+
+
+def _error_list(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What a 422's `errors` says of each error: where (`loc`) and what (`msg`), no input."""
+    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in errors]
 
 
 class ServiceUnavailable(AppError):
@@ -120,14 +139,12 @@ def problem(
 
 
 def problem_type_base(request: Request | None) -> str:
-    """The app's PROBLEM_TYPE_BASE (app.settings), which create_app puts on app.state."""
-    if request is None:
+    """The app's PROBLEM_TYPE_BASE (app.settings), read from its context's settings."""
+    ctx = getattr(request.app.state, "ctx", None) if request is not None else None
+    settings = getattr(ctx, "settings", None)
+    if settings is None:  # no app context: a bare router in a test
         return DEFAULT_PROBLEM_TYPE_BASE
-    return str(getattr(request.app.state, "problem_type_base", DEFAULT_PROBLEM_TYPE_BASE))
-
-
-def _loc(loc: tuple[int | str, ...]) -> list[int | str]:
-    return list(loc)
+    return str(settings.effective_problem_type_base)
 
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
@@ -145,9 +162,7 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": _loc(tuple(e.get("loc", ()))), "msg": str(e.get("msg", ""))} for e in exc.errors()
-    ]
+    errors = _error_list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in exc.errors()):
         # A body that is not JSON at all could not be understood (RFC 9110 400), which is
         # not the same as well-formed JSON with invalid values (422).
@@ -159,14 +174,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             request=request,
             extra={"errors": errors},
         )
-    return problem(
-        422,
-        "validation-error",
-        "Invalid request",
-        "The request did not pass validation; see errors.",
-        request=request,
-        extra={"errors": errors},
-    )
+    return await _app_error(request, Unprocessable(VALIDATION_DETAIL, extra={"errors": errors}))
 
 
 _HTTP_TITLES = {

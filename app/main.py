@@ -22,6 +22,7 @@ from app.console.errors import install_console_errors
 from app.console.routes import router as console_router
 from app.context import AppContext
 from app.crypto.keyring import load_keyring
+from app.crypto.passwords import PasswordHasher
 from app.crypto.signing import signing_keys_for
 from app.db import make_engine, make_sessionmaker
 from app.diary.incidents.routes import router as incidents_router
@@ -29,10 +30,14 @@ from app.diary.routes import router as diary_router
 from app.diary.subjects.routes import router as subjects_router
 from app.errors import install_error_handlers
 from app.evidence.routes import router as evidence_router
+from app.evidence.transfer import TRANSFER_THREADS
 from app.evidence.tus import MethodOverride
 from app.evidence.tus_routes import options_router as uploads_options_router
 from app.evidence.tus_routes import router as uploads_router
-from app.exports.api import router as exports_router
+from app.exports.account.routes import router as account_export_router
+from app.exports.jobs.client_routes import router as client_exports_router
+from app.exports.jobs.routes import router as exports_router
+from app.exports.jobs.runner import ExportRunner
 from app.exports.keys_routes import router as keys_router
 from app.group_commit import GroupCommit
 from app.logs import configure_logging
@@ -41,7 +46,6 @@ from app.openapi import install_openapi
 from app.ops.routes import router as ops_router
 from app.private_files import private_dir
 from app.risk.routes import router as risk_router
-from app.security.passwords import PasswordHasher
 from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
 from app.sharing.clients.data_routes import router as client_data_router
@@ -52,6 +56,8 @@ from app.sharing.shares.routes import router as shares_router
 from app.summaries.routes import router as chronology_router
 from app.viewer.routes import router as viewer_router
 
+# Every router, once, in the order the spec lists their paths: the one place routes are added
+# (a package with several routers lists each here rather than merging them into one).
 ROUTERS = (
     ops_router,
     accounts_router,
@@ -65,6 +71,8 @@ ROUTERS = (
     chronology_router,
     keys_router,
     exports_router,
+    client_exports_router,
+    account_export_router,
     risk_router,
     organisations_router,
     grants_router,
@@ -93,23 +101,30 @@ def build_context(settings: Settings) -> AppContext:
         parallelism=settings.argon2_parallelism,
         concurrency=settings.password_hash_concurrency,
     )
-    return AppContext(
+    is_sqlite = settings.effective_database_url.startswith("sqlite")
+    ctx = AppContext(
         settings=settings,
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
         keyring=keyring,
         hasher=hasher,
         blobs=open_blob_store(settings.blob_store, data_dir=settings.data_dir),
+        # Loaded at start-up so that production without signing keys fails here, not later,
+        # and development keys are generated once, before any worker serves a request.
+        signing_keys=signing_keys_for(settings),
+        transfer_limiter=anyio.CapacityLimiter(TRANSFER_THREADS),
+        writer_turn=anyio.Lock() if is_sqlite else None,
     )
+    ctx.start_exports(ExportRunner(ctx, ctx.signing_keys))  # its threads start with a job
+    return ctx
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     # A running export finishes (or its lease lapses elsewhere) before the pool is closed.
-    runner = getattr(app.state, "export_runner", None)
-    if runner is not None:
-        await anyio.to_thread.run_sync(runner.close)
+    ctx: AppContext = app.state.ctx
+    await anyio.to_thread.run_sync(ctx.exports.close)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -124,16 +139,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.ctx = build_context(settings)
-    app.state.problem_type_base = settings.effective_problem_type_base
-    app.state.sessionmaker = app.state.ctx.sessionmaker
-    # Loaded at start-up so that production without signing keys fails here, not later.
-    app.state.signing_keys = signing_keys_for(settings)
-    is_sqlite = settings.effective_database_url.startswith("sqlite")
-    app.state.sqlite_writer_turn = anyio.Lock() if is_sqlite else None
+    ctx = app.state.ctx = build_context(settings)
+    # Group commit reads itself from app.state (app.group_commit, not moved yet).
     app.state.group_commit = GroupCommit(
-        app.state.ctx,
-        writer_turn=app.state.sqlite_writer_turn,
+        ctx,
+        writer_turn=ctx.writer_turn,
         window_ms=settings.group_commit_window_ms,
         max_batch=settings.group_commit_max_batch,
     )
@@ -141,6 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_console_errors(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The methods each path offers, for a 405's Allow (app.errors): FastAPI keeps an included
+    # router whole in app.routes, so the table is made here from the routers themselves.
     app.state.route_methods = [
         (route.path_regex, set(route.methods or ()))
         for router in ROUTERS

@@ -55,7 +55,7 @@ def _value_sets() -> dict[frozenset[str], str]:
     from app.chronology import codes
     from app.chronology.law import Jurisdiction
     from app.chronology.schemas import Direction, FourCode
-    from app.diary.incidents.service import RevisionKind
+    from app.diary.revisions import RevisionKind
     from app.exports.jobs.schemas import ExportFormat, ExportStatus
     from app.risk.schemas import AnsweredBy
     from app.sharing.schemas import GrantStatus, OrganisationKind, Scope, StaffRole

@@ -4,7 +4,7 @@ measured just before it in the same run (the ratio is the figure).
 
 Why it holds: login, registration and every other password route are plain `def` routes, so
 FastAPI runs them in its thread pool, never on the event loop; at most
-PASSWORD_HASH_CONCURRENCY hashes run at once (app.security.passwords) and the rest wait in
+PASSWORD_HASH_CONCURRENCY hashes run at once (app.crypto.passwords) and the rest wait in
 `password_slot`, so a storm queues logins instead of starving the loop or the other requests.
 
 Run: python -m bench.bench_login_storm   (or `make bench`; BENCH_SECONDS shortens each phase)

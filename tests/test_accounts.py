@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from app.crypto.passwords import PasswordHasher
 from app.models import Account, RateLimitBucket
-from app.security.passwords import PasswordHasher
 from tests.conftest import PASSWORD, User, login, new_user, register
 
 

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app import cli
-from app.crypto import rotation
 from app.crypto.fields import DataKey, DecryptionError, decrypt_field, encrypt_field, new_data_key
 from app.crypto.keyring import KeyRing, KeyRingError, load_keyring
 from app.errors import NotFound
 from app.models import Account, AccountKey
+from app.security import rotation
 from app.security.keys import load_data_key
 from tests.conftest import PASSWORD, User, login, new_user, stored_bytes
 

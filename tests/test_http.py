@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -199,14 +200,14 @@ def test_database_outage_is_503_and_recovers(client: TestClient, alice: User, ap
         if real_url.drivername.startswith("postgresql")
         else "sqlite:////nonexistent-dir/x.db"
     )
-    healthy = app.state.sessionmaker
-    app.state.sessionmaker = make_sessionmaker(dead)
+    healthy = app.state.ctx
+    app.state.ctx = replace(healthy, sessionmaker=make_sessionmaker(dead))
     try:
         response = client.get("/v1/me", headers=alice.auth)
         _is_problem(response, 503)
         assert response.headers["retry-after"]
     finally:
-        app.state.sessionmaker = healthy
+        app.state.ctx = healthy
         dead.dispose()
     assert client.get("/v1/me", headers=alice.auth).status_code == 200
 

@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    # Leaves every package may use: configuration, storage, keys, the caller, shared shapes.
+    # Leaves every package may use: configuration, errors, crypto, blob stores, shared shapes.
     (
-        "foundation",
+        "leaves",
         (
             "app",
             "app.settings",
@@ -32,19 +32,22 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "app.logs",
             "app.metrics",
             "app.private_files",
-            "app.db",
             "app.pagination",
             "app.middleware",
-            "app.models",
             "app.crypto",
             "app.blobs",
-            "app.context",
-            "app.security",
             "app.schemas",
             "app.etags",
-            "app.ownership",
         ),
     ),
+    # The app's lifetime state (settings, engine, key ring, hasher, stores, workers), built of
+    # leaves only, so everything that reads it from a request sits above it.
+    ("context", ("app.context",)),
+    # The session dependency (which reads the context), the tables, the account-scoped query.
+    ("storage", ("app.db", "app.models", "app.ownership")),
+    # The caller: tokens, the current actor, the caller's data key (and its rewrapping under a
+    # new master key), roles, rate limits.
+    ("security", ("app.security",)),
     # Pure logic over the data: the hash chain and the course-of-conduct analysis.
     ("analysis", ("app.integrity", "app.chronology", "app.chronology.codes")),
     # Domain packages, each importing only those above it in this list (and leaves).
@@ -158,6 +161,29 @@ def test_no_modules_import_each_other_in_a_circle() -> None:
     assert circles == [], f"modules that import each other: {circles}"
 
 
+def package_of(module: str) -> str:
+    """`app.security.actor` -> `app.security`; a top-level module is its own package."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_the_shared_layers_import_each_other_in_no_circle_package_by_package() -> None:
+    """Below the domains a package is one piece (app.context and app.security once imported
+    each other through different modules): the graph of packages has no circle either."""
+    known = modules()
+    shared = [name for name, _ in LAYERS].index("security")
+    graph: dict[str, set[str]] = {}
+    for found in imports(known):
+        if max(layer_of(found.importer), layer_of(found.imported)) > shared:
+            continue
+        importer, imported = package_of(found.importer), package_of(found.imported)
+        graph.setdefault(importer, set())
+        graph.setdefault(imported, set())
+        if importer != imported:
+            graph[importer].add(imported)
+    circles = [sorted(group) for group in strongly_connected(graph) if len(group) > 1]
+    assert circles == [], f"packages that import each other: {circles}"
+
+
 def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
     """Tarjan's algorithm, iterative: the groups of modules that reach each other."""
     index: dict[str, int] = {}
@@ -205,4 +231,6 @@ def test_the_check_sees_an_upward_import_and_a_circle() -> None:
         ["a", "b", "c"]
     ]
     assert layer_of("app.diary.sync") > layer_of("app.db")
+    assert layer_of("app.crypto.passwords") < layer_of("app.context") < layer_of("app.db")
+    assert layer_of("app.db") < layer_of("app.security.actor")
     assert layer_of("app.summaries.routes") > layer_of("app.chronology.model")

@@ -25,7 +25,7 @@ from app.crypto.fields import DataKey
 from app.crypto.stream import StreamCorrupted
 from app.db import write_session
 from app.evidence import hashing, media, sealing, service, uploads
-from app.evidence.errors import IntegrityFailure, QuotaExceeded, UnsupportedMedia, UploadBusy
+from app.evidence.errors import IntegrityFailure, QuotaExceeded, UnsupportedMedia
 from app.models import Evidence
 
 log = logging.getLogger("app.evidence")
@@ -51,8 +51,7 @@ def complete_upload(
 ) -> Evidence:
     """Steps 1-3 of the module docstring; the refusals remove the upload and its blob."""
     factory, settings = ctx.sessionmaker, ctx.settings
-    if not uploads.renew(factory, held, settings.upload_lease_seconds):
-        raise UploadBusy("This upload was taken over by another request.")
+    uploads.renew(factory, held, settings.upload_lease_seconds)
     file_key = sealing.unwrap_file_key(key, held.upload_id, held.file_key_enc)
     aad = sealing.stream_aad(key.account_id, held.upload_id)
     try:

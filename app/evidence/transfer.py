@@ -16,9 +16,10 @@ upload and download needs. How a body ends decides what counts:
 Downloads: the decrypting reader runs in a worker thread a batch at a time; the loop sends, so
 a slow reader holds no thread either.
 
-Worker threads come from a limiter of their own, so transfers cannot take every thread the rest
-of the service needs; and one account moves at most `max_transfers_per_account` bodies at once
-(`transfer_slot`), so it cannot take every transfer thread from other accounts.
+Worker threads come from a limiter of their own (`AppContext.transfer_limiter`), so transfers
+cannot take every thread the rest of the service needs; and one account moves at most
+`max_transfers_per_account` bodies at once (`transfer_slot`, counted in
+`AppContext.transfers_in_flight`), so it cannot take every transfer thread from other accounts.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from app.context import get_ctx
 from app.errors import AppError, TooManyRequests
 from app.settings import Settings
 
@@ -61,14 +63,8 @@ class TooManyTransfers(TooManyRequests):
 
 
 def transfer_limiter(request: Request) -> anyio.CapacityLimiter:
-    """The app's own pool of transfer threads (made on first use, inside the event loop)."""
-    limiter: anyio.CapacityLimiter | None = getattr(
-        request.app.state, "evidence_transfer_limiter", None
-    )
-    if limiter is None:
-        limiter = anyio.CapacityLimiter(TRANSFER_THREADS)
-        request.app.state.evidence_transfer_limiter = limiter
-    return limiter
+    """The app's own pool of transfer threads (`AppContext.transfer_limiter`)."""
+    return get_ctx(request).transfer_limiter
 
 
 async def in_transfer_thread(request: Request, func: Callable[..., T], *args: Any) -> T:
@@ -83,7 +79,7 @@ def take_transfer_slot(
     function that gives it back (once, however often it is called).
 
     Counted per process, on the event loop: nothing here awaits, so no lock is needed."""
-    counts: dict[uuid.UUID, int] = request.app.state.__dict__.setdefault("transfers_in_flight", {})
+    counts = get_ctx(request).transfers_in_flight
     if counts.get(account_id, 0) >= settings.max_transfers_per_account:
         raise TooManyTransfers(
             f"At most {settings.max_transfers_per_account} uploads and downloads at once per "

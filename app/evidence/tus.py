@@ -207,3 +207,19 @@ class MethodOverride:
 def http_date(moment: datetime) -> str:
     """RFC 9110 date, as Upload-Expires carries it."""
     return format_datetime(moment, usegmt=True)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an upload stands after a request: what HEAD and PATCH answer in their headers."""
+
+    received: int
+    length: int
+    expires_at: datetime
+    done: bool
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Upload-Offset": str(self.received), "Upload-Length": str(self.length)}
+        if not self.done:
+            headers["Upload-Expires"] = http_date(self.expires_at)
+        return headers

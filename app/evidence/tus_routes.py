@@ -4,43 +4,30 @@ Standard tus clients work unchanged: they send the access token as a header. Eve
 carries `Tus-Resumable`; errors are problem+json like everywhere else. The upload id becomes
 the evidence id once the last byte is in: `/v1/uploads/{id}` -> `/v1/evidence/{id}`.
 
-PATCH streams: it claims the upload (app.evidence.uploads), encrypts and stores the body in a
-worker thread with no transaction open (app.evidence.transfer), then saves the new offset.
+The routes parse the tus headers and shape the answer; the PATCH and HEAD flows (claim,
+stream, save, complete) are one service function each in app.evidence.resumable.
 """
 
 from __future__ import annotations
 
 import inspect
-import time
 import uuid
 from collections.abc import Callable, Coroutine
-from functools import partial
 from typing import Annotated, Any
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
-from app.blobs import encrypted
 from app.bodies import NOT_JSON, BodyKind, takes
 from app.context import CtxDep
-from app.crypto.fields import DataKey
 from app.db import SessionDep
 from app.errors import PROBLEM_CONTENT_TYPE
-from app.evidence import completion, hashing, media, sealing, tus, uploads
-from app.evidence.body import BodyChecks
-from app.evidence.errors import FileTooLarge, UnsupportedMedia, UploadBusy, store_failures
-from app.evidence.transfer import Body, in_transfer_thread, transfer_slot
+from app.evidence import completion, hashing, media, resumable, tus, uploads
+from app.evidence.errors import FileTooLarge, UnsupportedMedia
+from app.evidence.transfer import transfer_slot
 from app.security.keys import KeyDep
 
 OFFSET_STREAM = "application/offset+octet-stream"
-# A PATCH longer than this saves its progress every so many bytes (see `_receive`); each save
-# is an fsync of the segments written since the last one and a database commit.
-CHECKPOINT_BYTES = 128 * 1024 * 1024
-# The body is encrypted and stored in batches of this size (an S3 part: see app.blobs.s3), so
-# a PATCH holds at most two of them in memory: one being stored, the next being received.
-WRITE_BATCH_BYTES = 8 * 1024 * 1024
 
 _PROBLEM = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _ERRORS = {
@@ -213,18 +200,6 @@ def create_upload(
     )
 
 
-def _metadata(key: DataKey, claim: uploads.Claim) -> tus.UploadMetadata:
-    details = sealing.open_details(key, sealing.UPLOADS_TABLE, claim.upload_id, claim.details_enc)
-    return tus.UploadMetadata(details.file_name, details.caption, claim.incident_ids)
-
-
-def _progress(claim: uploads.Claim, received: int, *, done: bool) -> dict[str, str]:
-    headers = {"Upload-Offset": str(received), "Upload-Length": str(claim.length)}
-    if not done:
-        headers["Upload-Expires"] = tus.http_date(claim.expires_at)
-    return headers
-
-
 @router.head(
     "/v1/uploads/{upload_id}",
     operation_id="evidence_upload_head",
@@ -245,49 +220,12 @@ def _progress(claim: uploads.Claim, received: int, *, done: bool) -> dict[str, s
 @takes(CHUNK)
 async def head_upload(upload_id: uuid.UUID, key: KeyDep, ctx: CtxDep) -> Response:
     """The offset to resume from. A whole upload whose completion was cut off is completed."""
-    found = await anyio.to_thread.run_sync(
-        uploads.look, ctx.sessionmaker, key.account_id, upload_id
-    )
-    if found.completed or found.received < found.length or found.state is None:
-        headers = _progress(found, found.received, done=found.completed)
-        metadata = tus.metadata_header(_metadata(key, found))
-        if metadata:
-            headers["Upload-Metadata"] = metadata
-        return Response(status_code=200, headers=headers)
-    try:
-        held = await _claim(ctx, key, upload_id, found.length)
-    except UploadBusy:  # someone is completing it right now
-        return Response(status_code=200, headers=_progress(found, found.received, done=False))
-    if not held.completed and held.state is not None:
-        await _complete(ctx, key, held, held.state)
-    return Response(status_code=200, headers=_progress(held, held.length, done=True))
-
-
-async def _claim(ctx: CtxDep, key: DataKey, upload_id: uuid.UUID, offset: int) -> uploads.Claim:
-    return await anyio.to_thread.run_sync(
-        uploads.claim,
-        ctx.sessionmaker,
-        key.account_id,
-        upload_id,
-        offset,
-        ctx.settings.upload_lease_seconds,
-    )
-
-
-async def _complete(
-    ctx: CtxDep, key: DataKey, held: uploads.Claim, state: encrypted.WriterState
-) -> None:
-    try:
-        with store_failures():
-            await anyio.to_thread.run_sync(completion.complete_upload, ctx, key, held, state)
-    except BaseException:
-        await _release(ctx, held)
-        raise
-
-
-async def _release(ctx: CtxDep, held: uploads.Claim) -> None:
-    with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(uploads.release, ctx.sessionmaker, held)
+    progress, metadata = await resumable.where_it_stands(ctx, key, upload_id)
+    headers = progress.headers()
+    encoded = tus.metadata_header(metadata) if metadata is not None else None
+    if encoded:
+        headers["Upload-Metadata"] = encoded
+    return Response(status_code=200, headers=headers)
 
 
 @router.patch(
@@ -331,173 +269,9 @@ async def patch_upload(
         raise UnsupportedMedia(f"Send the bytes as {OFFSET_STREAM}.")
     offset = tus.parse_count("Upload-Offset", upload_offset)
     checksum = tus.parse_checksum(upload_checksum)
-    declared = request.headers.get("content-length")
     with transfer_slot(request, key.account_id, ctx.settings):
-        return await _patch(ctx, key, upload_id, request, offset, checksum, declared)
-
-
-async def _patch(
-    ctx: CtxDep,
-    key: DataKey,
-    upload_id: uuid.UUID,
-    request: Request,
-    offset: int,
-    checksum: tus.Checksum | None,
-    declared: str | None,
-) -> Response:
-    held = await _claim(ctx, key, upload_id, offset)
-    if held.completed:
-        return Response(status_code=204, headers=_progress(held, held.length, done=True))
-    try:
-        room = held.length - held.received
-        if declared is not None and declared.isdigit() and int(declared) > room:
-            raise FileTooLarge(f"Upload-Length leaves room for {room} more bytes.")
-        running = hashing.resume(held.upload_id, held.state)
-        with store_failures():
-            state, body = await _receive(
-                ctx, key, held, request, BodyChecks(room, checksum), running
-            )
-    except UnsupportedMedia:
-        # Refused on its first bytes: nothing of it is kept, and its reservation is freed.
-        await anyio.to_thread.run_sync(uploads.discard, ctx.sessionmaker, held)
-        await anyio.to_thread.run_sync(
-            completion.remove_upload_blob, ctx, held.state, held.blob_key
-        )
-        hashing.forget(held.upload_id)
-        raise
-    except BaseException:
-        await _release(ctx, held)
-        raise
-    done = state.received == held.length
-    keep = ctx.settings.upload_lease_seconds if done else None
-    saved = await anyio.to_thread.run_sync(
-        partial(uploads.save, keep_lease_seconds=keep), ctx.sessionmaker, held, state
-    )
-    if not saved:
-        raise UploadBusy("This upload was taken over by another request; resume with HEAD.")
-    hashing.remember(held.upload_id, state, running)
-    if body.stalled:
-        # What arrived is saved: the client resumes from this offset (HEAD says the same).
-        raise body.too_slow(
-            f"The body stalled; {state.received} bytes are stored, resume from there.",
-            headers={**_progress(held, state.received, done=False)},
-        )
-    if not done:
-        return Response(status_code=204, headers=_progress(held, state.received, done=False))
-    await _complete(ctx, key, held, state)
-    return Response(status_code=204, headers=_progress(held, held.length, done=True))
-
-
-async def _receive(
-    ctx: CtxDep,
-    key: DataKey,
-    held: uploads.Claim,
-    request: Request,
-    checks: BodyChecks,
-    running: Any | None,
-) -> tuple[encrypted.WriterState, Body]:
-    """Encrypt and store the body after the claimed offset; the new state, durable, not saved.
-
-    The body is read on the event loop (app.evidence.transfer); a transfer thread is taken
-    only to encrypt and store each batch that has arrived. Receiving and storing overlap: the
-    loop reads the next batch while a thread seals and writes the one before, and hands it
-    over only when that thread is done (a stream with no buffer), so a PATCH holds at most two
-    batches (`WRITE_BATCH_BYTES` each) and one thread. Batches are appended without an fsync
-    each; the segments are flushed to disk before any state that counts them is saved (at a
-    checkpoint, and once at the end), so the offset a client is told is always durable.
-    `running`, the upload's SHA-256 so far if this process knows it, is extended in step.
-    """
-    hash_update = running.update if running is not None else None
-    file_key = sealing.unwrap_file_key(key, held.upload_id, held.file_key_enc)
-    aad = sealing.stream_aad(key.account_id, held.upload_id)
-    lease = ctx.settings.upload_lease_seconds
-    check = checks.start()
-
-    def save(state: encrypted.WriterState) -> None:
-        encrypted.flush(ctx.blobs, state)
-        if not uploads.save(ctx.sessionmaker, held, state, keep_lease_seconds=lease):
-            raise UploadBusy("This upload was taken over by another request.")
-        hashing.remember(held.upload_id, state, running.copy() if running else None)
-
-    def start() -> encrypted.WriterState:
-        state = encrypted.start_upload(ctx.blobs, held.blob_key, file_key, aad)
-        save(state)  # at once, so a failed first request leaves nothing unknown
-        return state
-
-    def write(state: encrypted.WriterState, batch: bytes) -> encrypted.WriterState:
-        check.hash(batch)
-        return encrypted.append(
-            ctx.blobs, state, file_key, aad, (batch,), hash_update=hash_update, durable=False
-        )
-
-    state = held.state
-    handover, arrived = anyio.create_memory_object_stream[bytes](0)
-
-    async def store_batches() -> None:
-        nonlocal state
-        renewed = time.monotonic()
-        unsaved = unflushed = 0
-        async with arrived:
-            async for batch in arrived:
-                if state is None:
-                    state = await in_transfer_thread(request, start)
-                # Renewed before the batch is written, never after the lease could have run out.
-                if time.monotonic() - renewed > lease / 3:
-                    if not await anyio.to_thread.run_sync(
-                        uploads.renew, ctx.sessionmaker, held, lease
-                    ):
-                        raise UploadBusy("This upload was taken over by another request.")
-                    renewed = time.monotonic()
-                state = await in_transfer_thread(request, write, state, batch)
-                unsaved += len(batch)
-                unflushed += len(batch)
-                # A long body is saved as it goes, so a crash loses at most one portion of it;
-                # with a checksum nothing may count before the whole body is checked, so it
-                # is saved once, by the caller.
-                if checks.checksum is None and unsaved >= CHECKPOINT_BYTES:
-                    await in_transfer_thread(request, save, state)
-                    unsaved = unflushed = 0
-        if unflushed and state is not None:
-            await in_transfer_thread(request, encrypted.flush, ctx.blobs, state)
-
-    body = Body(request, ctx.settings)
-    sniff = held.state is None or held.state.received == 0
-    try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(store_batches)
-            async with handover:
-                async for batch in body.batches(WRITE_BATCH_BYTES):
-                    check.see(batch)
-                    if sniff:
-                        # Sniffed from the first bytes, so a file of a kind that is refused
-                        # anyway is refused now, not after all of it has been sent
-                        # (completion checks it again).
-                        completion.inspect_head(batch[: media.HEAD_BYTES])
-                        sniff = False
-                    await handover.send(batch)
-    except BaseExceptionGroup as failed:
-        raise _first_failure(failed) from None
-    check.finish(cut_short=body.cut_short)
-    if state is None:  # an empty first PATCH: the upload starts all the same
-        state = await in_transfer_thread(request, start)
-    return state, body
-
-
-def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The error that stopped a PATCH's receiving or storing: not the other side's
-    cancellation or broken hand-over, which that error caused."""
-    leaves: list[BaseException] = []
-
-    def collect(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                collect(inner)
-        else:
-            leaves.append(exc)
-
-    collect(group)
-    consequences = (anyio.get_cancelled_exc_class(), anyio.BrokenResourceError)
-    return next((exc for exc in leaves if not isinstance(exc, consequences)), leaves[0])
+        progress = await resumable.append(ctx, key, upload_id, request, offset, checksum)
+    return Response(status_code=204, headers=progress.headers())
 
 
 @router.delete(

@@ -189,33 +189,33 @@ def _held(upload_id: uuid.UUID, token: str) -> tuple[ColumnElement[bool], ...]:
     return (EvidenceUpload.id == upload_id, EvidenceUpload.lease_token == token)
 
 
-def renew(factory: Factory, held: Claim, lease_seconds: int) -> bool:
-    """Extend the lease; False if it is no longer this request's."""
+def _under_lease(factory: Factory, held: Claim, **values: object) -> None:
+    """Update the upload while the lease is still this request's; 409 once another took it."""
     with write_session(factory) as session, session.begin():
         result = session.execute(
             update(EvidenceUpload)
             .where(*_held(held.upload_id, held.token))
-            .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return rowcount(result) == 1
+    if rowcount(result) != 1:
+        raise UploadBusy("This upload was taken over by another request; resume with HEAD.")
+
+
+def renew(factory: Factory, held: Claim, lease_seconds: int) -> None:
+    """Extend the lease, or 409 if it is no longer this request's."""
+    _under_lease(factory, held, lease_until=utcnow() + timedelta(seconds=lease_seconds))
 
 
 def save(
     factory: Factory, held: Claim, state: WriterState, *, keep_lease_seconds: int | None = None
-) -> bool:
-    """Save progress under the lease, releasing it (or keeping it to finish the upload)."""
+) -> None:
+    """Save progress under the lease, releasing it (or keeping it to finish the upload); 409
+    if the lease is no longer this request's, and then nothing is saved."""
     lease: dict[str, object] = {"lease_token": None, "lease_until": None}
     if keep_lease_seconds is not None:
         lease = {"lease_until": utcnow() + timedelta(seconds=keep_lease_seconds)}
-    with write_session(factory) as session, session.begin():
-        result = session.execute(
-            update(EvidenceUpload)
-            .where(*_held(held.upload_id, held.token))
-            .values(writer_state=state.to_json(), received=state.received, **lease)
-            .execution_options(synchronize_session=False)
-        )
-        return rowcount(result) == 1
+    _under_lease(factory, held, writer_state=state.to_json(), received=state.received, **lease)
 
 
 def release(factory: Factory, held: Claim) -> None:

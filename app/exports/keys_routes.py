@@ -6,17 +6,16 @@ one published here; retired keys stay listed so that every bundle ever issued st
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from app.crypto.signing import SigningKeys, certificate_fingerprint, signing_keys_for
+from app.context import CtxDep
+from app.crypto.signing import SigningKeys, certificate_fingerprint
 
 router = APIRouter(tags=["exports"])
-_loading = threading.Lock()
 
 
 class PublishedKey(BaseModel):
@@ -44,16 +43,9 @@ class KeysOut(BaseModel):
     pdf_signing: PdfCertificates
 
 
-def get_signing_keys(request: Request) -> SigningKeys:
-    """The keys loaded at start-up (`app.state.signing_keys`), else loaded once here."""
-    keys: SigningKeys | None = getattr(request.app.state, "signing_keys", None)
-    if keys is None:
-        with _loading:
-            keys = getattr(request.app.state, "signing_keys", None)
-            if keys is None:
-                keys = signing_keys_for(request.app.state.ctx.settings)
-                request.app.state.signing_keys = keys
-    return keys
+def get_signing_keys(ctx: CtxDep) -> SigningKeys:
+    """The keys the app loaded at start-up (`AppContext.signing_keys`)."""
+    return ctx.signing_keys
 
 
 SigningKeysDep = Annotated[SigningKeys, Depends(get_signing_keys)]

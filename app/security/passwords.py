@@ -1,9 +1,4 @@
-"""Password hashing (argon2id) and the password policy.
-
-Hashing is deliberately slow and memory-hungry, so it never runs on the event loop and at most
-`password_hash_concurrency` hashes run at once: a login storm queues instead of exhausting
-memory or stalling other requests. Every verification path computes a hash, including for
-unknown usernames (`verify_or_dummy`), so timing does not reveal whether an account exists.
+"""The password policy (the hashing is app.crypto.passwords).
 
 Policy (NIST SP 800-63B rev. 4, OWASP ASVS 5 V6.2): at least 15 characters, at most 1024,
 no composition rules, no truncation (argon2 hashes every byte), common passwords rejected.
@@ -11,55 +6,13 @@ no composition rules, no truncation (argon2 hashes every byte), common passwords
 
 from __future__ import annotations
 
-import threading
-import unicodedata
 from functools import cache
 from importlib import resources
 
-from passlib.context import CryptContext
-
-from app import metrics
+from app.crypto.passwords import normalise
 
 MIN_LENGTH = 15
 MAX_LENGTH = 1024
-
-
-class PasswordHasher:
-    def __init__(
-        self, *, time_cost: int, memory_kib: int, parallelism: int, concurrency: int
-    ) -> None:
-        self.context = CryptContext(
-            schemes=["argon2"],
-            argon2__type="ID",
-            argon2__time_cost=time_cost,
-            argon2__memory_cost=memory_kib,
-            argon2__parallelism=parallelism,
-        )
-        self._slots = threading.BoundedSemaphore(concurrency)
-        self._dummy_hash = self.context.hash("chronicle dummy password for timing")
-
-    def hash(self, password: str) -> str:
-        with self._slots:
-            metrics.PASSWORD_HASHES.inc()
-            return str(self.context.hash(_normalise(password)))
-
-    def verify(self, password: str, stored: str) -> tuple[bool, str | None]:
-        """(valid, new hash when the stored one used older parameters)."""
-        with self._slots:
-            metrics.PASSWORD_HASHES.inc()
-            ok, new_hash = self.context.verify_and_update(_normalise(password), stored)
-        return bool(ok), new_hash
-
-    def verify_or_dummy(self, password: str, stored: str | None) -> tuple[bool, str | None]:
-        if stored is None:
-            self.verify(password, self._dummy_hash)
-            return False, None
-        return self.verify(password, stored)
-
-
-def _normalise(password: str) -> str:
-    # NFKC so the same passphrase typed on two keyboards is the same password (NIST 800-63B).
-    return unicodedata.normalize("NFKC", password)
 
 
 @cache
@@ -101,7 +54,7 @@ def passcode_problems(passcode: str) -> list[str]:
     A passcode guards a link that may already be in the wrong hands, so the password list
     applies: guessing is throttled, but a common word would fall within the allowed guesses.
     """
-    lowered = _normalise(passcode).casefold()
+    lowered = normalise(passcode).casefold()
     if _predictable(lowered) or "chronicle" in lowered:
         return ["This passcode is too common or predictable; choose a less obvious one."]
     return []
@@ -109,7 +62,7 @@ def passcode_problems(passcode: str) -> list[str]:
 
 def password_problems(password: str, *, username: str | None = None) -> list[str]:
     """Why a new password is refused; an empty list means it is acceptable."""
-    normalised = _normalise(password)
+    normalised = normalise(password)
     length = len(normalised)
     if length < MIN_LENGTH:
         return [f"Use at least {MIN_LENGTH} characters; a few words together work well."]

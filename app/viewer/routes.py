@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from app.bodies import NOT_JSON, takes
 from app.context import AppContext, CtxDep
-from app.crypto.signing import SigningKeys
 from app.db import RecordsReads, SessionDep, utcnow
 from app.errors import PROBLEM_CONTENT_TYPE
 from app.evidence.errors import IntegrityFailure
@@ -62,11 +61,6 @@ _GONE: dict[int | str, dict[str, Any]] = {
 
 def _with_gone(answers: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
     return {**answers, **_GONE}
-
-
-def _keys(request: Request) -> SigningKeys:
-    keys: SigningKeys = request.app.state.signing_keys
-    return keys
 
 
 def _readable(request: Request, ctx: AppContext, session: Session, token: str) -> Opened | Response:
@@ -186,7 +180,7 @@ def download_pdf(
     # The access is recorded and the diary read: end the transaction before the seconds of
     # CPU work, so it holds no lock or snapshot meanwhile (this route runs in the thread pool).
     session.commit()
-    pdf = render_pdf(view, _keys(request))
+    pdf = render_pdf(view, ctx.signing_keys)
     return Response(pdf, media_type="application/pdf", headers=_download_headers("chronology.pdf"))
 
 
@@ -218,7 +212,7 @@ def download_bundle(
     # The session commits when this function returns, before the first byte is sent; the
     # bundle is then written by its own thread as the client reads it.
     return StreamingResponse(
-        bundle_chunks(ctx, view, chain, _keys(request)),
+        bundle_chunks(ctx, view, chain, ctx.signing_keys),
         media_type="application/zip",
         headers=_download_headers("chronology-bundle.zip"),
     )

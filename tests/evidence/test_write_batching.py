@@ -1,7 +1,7 @@
 """A PATCH's bytes are appended without an fsync per batch; the offset saved is still durable.
 
 The store gets each batch with `durable=False` and one `flush` before the state is saved
-(app.evidence.tus_routes). These tests drive a PATCH through the ASGI app directly, so the
+(app.evidence.resumable). These tests drive a PATCH through the ASGI app directly, so the
 body can be cut in the middle of a batch exactly as a client going away cuts it, and watch
 what the store has made durable each time the upload's state is saved.
 """
@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from app.blobs import UploadState
 from app.blobs.local import LocalBlobStore
-from app.evidence import tus_routes, uploads
+from app.evidence import resumable, uploads
 from tests.conftest import User
 from tests.evidence import support as s
 
@@ -52,9 +52,9 @@ class DurableWatch:
             flush(state)
             self.durable[state.key] = state.size
 
-        def watched_save(factory: Any, held: Any, state: Any, **kwargs: Any) -> bool:
+        def watched_save(factory: Any, held: Any, state: Any, **kwargs: Any) -> None:
             self.saves.append((state.upload.size, self.durable.get(state.upload.key, 0)))
-            return save(factory, held, state, **kwargs)
+            save(factory, held, state, **kwargs)
 
         monkeypatch.setattr(store, "start_upload", watched_start)
         monkeypatch.setattr(store, "append", watched_append)
@@ -133,7 +133,7 @@ def test_a_patch_cut_mid_batch_saves_only_durable_bytes_and_resumes(
     store = app.state.ctx.blobs
     assert isinstance(store, LocalBlobStore)
     watch = DurableWatch(store, monkeypatch)
-    batch = tus_routes.WRITE_BATCH_BYTES
+    batch = resumable.WRITE_BATCH_BYTES
     data = s.big_jpeg(2 * batch + 5 * MiB)
     location = s.create_upload(client, alice.auth, len(data))
     # One whole batch and 3 MiB of the next, not on a segment boundary either.
@@ -157,8 +157,8 @@ def test_a_long_patch_checkpoints_durably_on_the_way(
     store = app.state.ctx.blobs
     assert isinstance(store, LocalBlobStore)
     watch = DurableWatch(store, monkeypatch)
-    monkeypatch.setattr(tus_routes, "CHECKPOINT_BYTES", tus_routes.WRITE_BATCH_BYTES)
-    data = s.big_jpeg(3 * tus_routes.WRITE_BATCH_BYTES + 777)
+    monkeypatch.setattr(resumable, "CHECKPOINT_BYTES", resumable.WRITE_BATCH_BYTES)
+    data = s.big_jpeg(3 * resumable.WRITE_BATCH_BYTES + 777)
     location = s.create_upload(client, alice.auth, len(data))
     cut = len(data) - 1000
     status, headers = _cut_patch(client, app, alice, location, 0, data[:cut], len(data))

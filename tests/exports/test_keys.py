@@ -28,6 +28,7 @@ from app.crypto.signing import (
 )
 from app.exports.bundle.verify import load_public_keys, verify_bundle
 from app.exports.keys_routes import router
+from app.main import create_app
 from app.settings import Settings
 from tests.exports.builders import Diary, Evidence, make_bundle
 
@@ -132,7 +133,7 @@ def keys_app(state: dict[str, object]) -> TestClient:
 
 def test_get_keys_publishes_current_and_retired_keys_and_the_pdf_certificates() -> None:
     keys = SigningKeys.generate().rotate()
-    response = keys_app({"signing_keys": keys}).get("/v1/keys")
+    response = keys_app({"ctx": SimpleNamespace(signing_keys=keys)}).get("/v1/keys")
     assert response.status_code == 200
     body = response.json()
     assert "PRIVATE" not in response.text
@@ -162,11 +163,15 @@ def test_get_keys_publishes_current_and_retired_keys_and_the_pdf_certificates() 
     assert pdf["ca_certificate_sha256"] == ca.fingerprint(hashes.SHA256()).hex()
 
 
-def test_get_keys_loads_the_keys_from_settings_when_not_preloaded(tmp_path: Path) -> None:
+def test_the_app_makes_its_development_keys_once_at_start_and_publishes_them(
+    tmp_path: Path,
+) -> None:
     settings = Settings(environment="test", data_dir=tmp_path)
-    client = keys_app({"ctx": SimpleNamespace(settings=settings)})
-    first = client.get("/v1/keys").json()
-    assert (tmp_path / "signing.json").exists()
-    assert client.get("/v1/keys").json() == first
+    app = create_app(settings)
     on_disk = load_signing_keys(tmp_path / "signing.json", allow_generate=False)
+    assert app.state.ctx.signing_keys.current_id == on_disk.current_id  # before any request
+    with TestClient(app) as client:
+        first = client.get("/v1/keys").json()
+        assert client.get("/v1/keys").json() == first
     assert first["manifest_keys"][0]["key_id"] == on_disk.current_id
+    app.state.ctx.engine.dispose()

@@ -11,9 +11,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import Row, Select, and_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +33,7 @@ from app.diary.incidents.schemas import (
     IncidentRevisionPage,
 )
 from app.diary.subjects.service import require_subjects
-from app.errors import NotFound, id_in_use
+from app.errors import NotFound, id_in_use, invalid
 from app.etags import linked_etag, make_etag, require_match
 from app.evidence.links import evidence_naming, require_evidence
 from app.integrity import chain
@@ -44,7 +43,6 @@ from app.ownership import get_incident, owned_by
 from app.pagination import cursor_datetime, cursor_uuid, decode_cursor, encode_cursor
 
 FIELD_NAMES = tuple(IncidentFields.model_fields)
-RevisionKind = Literal["created", "amended", "withdrawn"]
 
 
 def _open(key: DataKey, row: IncidentRevision) -> rev.Opened:
@@ -204,8 +202,7 @@ def _validated(values: dict[str, Any]) -> IncidentFields:
     try:
         return IncidentFields.model_validate(values)
     except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        raise RequestValidationError(errors) from exc
+        raise invalid(exc, "body") from exc
 
 
 def amend_incident(
@@ -362,14 +359,6 @@ def list_incidents(
     return IncidentPage(items=items, next_cursor=next_cursor)
 
 
-def _kind(incident: Incident, row: IncidentRevision) -> RevisionKind:
-    if row.revision == 1:
-        return "created"
-    if incident.withdrawn_at is not None and row.revision == incident.current_revision:
-        return "withdrawn"
-    return "amended"
-
-
 def list_revisions(
     session: Session, key: DataKey, incident_id: uuid.UUID, limit: int, cursor: str | None
 ) -> IncidentRevisionPage:
@@ -379,14 +368,8 @@ def list_revisions(
         IncidentRevision.account_id == incident.account_id,
         IncidentRevision.incident_id == incident.id,
     )
-    if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        if not isinstance(after, int):
-            after = -1
-        query = query.where(IncidentRevision.revision > after)
-    rows = session.scalars(query.order_by(IncidentRevision.revision).limit(limit + 1)).all()
-    items = [_revision_out(key, incident, row) for row in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1].revision) if len(rows) > limit else None
+    rows, next_cursor = rev.revision_page(session, query, IncidentRevision.revision, limit, cursor)
+    items = [_revision_out(key, incident, row) for row in rows]
     return IncidentRevisionPage(items=items, next_cursor=next_cursor)
 
 
@@ -400,7 +383,9 @@ def _revision_out(key: DataKey, incident: Incident, row: IncidentRevision) -> In
             fields = IncidentFields.model_construct(**content.read_fields(row, opened.body))
     return IncidentRevisionOut(
         revision=row.revision,
-        kind=_kind(incident, row),
+        kind=rev.kind_of(
+            row.revision, incident.current_revision, withdrawn=incident.withdrawn_at is not None
+        ),
         recorded_at=row.recorded_at,
         seq=row.chain_seq,
         content=fields,

@@ -9,9 +9,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import Select, and_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +29,7 @@ from app.diary.subjects.schemas import (
     SubjectRevisionOut,
     SubjectRevisionPage,
 )
-from app.errors import NotFound, Unprocessable, id_in_use
+from app.errors import NotFound, Unprocessable, id_in_use, invalid
 from app.etags import make_etag, require_match
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
@@ -188,8 +187,7 @@ def amend_subject(
     try:
         fields = SubjectFields.model_validate(values | patch.model_dump(exclude_unset=True))
     except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        raise RequestValidationError(errors) from exc
+        raise invalid(exc, "body") from exc
     if content.fields_document(fields) == content.document(current_row.relationship, sealed):
         return current
     number = subject.current_revision + 1
@@ -287,14 +285,6 @@ def list_subjects(session: Session, key: DataKey, limit: int, cursor: str | None
     return SubjectPage(items=items, next_cursor=next_cursor)
 
 
-def _kind(subject: Subject, row: SubjectRevision) -> Literal["created", "amended", "withdrawn"]:
-    if row.revision == 1:
-        return "created"
-    if subject.withdrawn_at is not None and row.revision == subject.current_revision:
-        return "withdrawn"
-    return "amended"
-
-
 def list_revisions(
     session: Session, key: DataKey, subject_id: uuid.UUID, limit: int, cursor: str | None
 ) -> SubjectRevisionPage:
@@ -303,12 +293,9 @@ def list_revisions(
         SubjectRevision.account_id == subject.account_id,
         SubjectRevision.subject_id == subject.id,
     )
-    if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        query = query.where(SubjectRevision.revision > (after if isinstance(after, int) else -1))
-    rows = session.scalars(query.order_by(SubjectRevision.revision).limit(limit + 1)).all()
+    rows, next_cursor = rev.revision_page(session, query, SubjectRevision.revision, limit, cursor)
     items = []
-    for row in rows[:limit]:
+    for row in rows:
         fields, reason = None, None
         if row.content_enc is not None:
             opened = _open(key, row)
@@ -320,12 +307,15 @@ def list_revisions(
         items.append(
             SubjectRevisionOut(
                 revision=row.revision,
-                kind=_kind(subject, row),
+                kind=rev.kind_of(
+                    row.revision,
+                    subject.current_revision,
+                    withdrawn=subject.withdrawn_at is not None,
+                ),
                 recorded_at=row.recorded_at,
                 seq=row.chain_seq,
                 content=fields,
                 withdrawal_reason=reason,
             )
         )
-    next_cursor = encode_cursor(rows[limit - 1].revision) if len(rows) > limit else None
     return SubjectRevisionPage(items=items, next_cursor=next_cursor)

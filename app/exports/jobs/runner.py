@@ -26,19 +26,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.blobs import remove_blob
-from app.context import AppContext
+from app.context import AppContext, CtxDep, ExportWorkers
 from app.crypto.signing import SigningKeys
 from app.crypto.stream import StreamCorrupted
 from app.db import rowcount, utcnow, write_session
 from app.evidence.errors import IntegrityFailure
 from app.exports.bundle.write import BundleError
 from app.exports.jobs import results
-from app.exports.keys_routes import get_signing_keys
 from app.models import ExportJob
 
 log = logging.getLogger("app.exports")
@@ -46,7 +45,6 @@ MAX_ATTEMPTS = 3
 FAILED = "The export could not be made. Try again later."
 EVIDENCE_ALTERED = "An evidence file no longer matches what was recorded on receipt."
 GAVE_UP = "The export was interrupted too often and was not made. Try again later."
-_creating = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -321,16 +319,9 @@ class ExportRunner:
             self._done(taken)
 
 
-def get_runner(request: Request) -> ExportRunner:
-    """The app's runner (`app.state.export_runner`), made on first use."""
-    runner: ExportRunner | None = getattr(request.app.state, "export_runner", None)
-    if runner is None:
-        with _creating:
-            runner = getattr(request.app.state, "export_runner", None)
-            if runner is None:
-                runner = ExportRunner(request.app.state.ctx, get_signing_keys(request))
-                request.app.state.export_runner = runner
-    return runner
+def get_runner(ctx: CtxDep) -> ExportWorkers:
+    """The app's export workers, started with its context (`AppContext.exports`)."""
+    return ctx.exports
 
 
-RunnerDep = Annotated[ExportRunner, Depends(get_runner)]
+RunnerDep = Annotated[ExportWorkers, Depends(get_runner)]
