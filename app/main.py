@@ -17,7 +17,9 @@ from app.blobs import open_blob_store
 from app.bodies import BodyPolicy
 from app.console.account_routes import router as console_account_router
 from app.console.admin_routes import router as console_admin_router
+from app.console.assist_routes import router as console_assist_router
 from app.console.client_routes import router as console_client_router
+from app.console.diary_routes import router as console_diary_router
 from app.console.errors import install_console_errors
 from app.console.routes import router as console_router
 from app.context import AppContext
@@ -75,6 +77,8 @@ ROUTERS = (
     audit_router,
     console_router,
     console_client_router,
+    console_diary_router,
+    console_assist_router,
     console_admin_router,
     console_account_router,
 )
