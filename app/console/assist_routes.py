@@ -109,11 +109,11 @@ async def record_screening(
     ctx: CtxDep,
     facts: ClientFactsDep,
 ) -> Response:
-    """Save the screening as the caseworker's answers; the chronology's risk box shows it."""
+    """Save the screening as the caseworker's answers; the chronology shows it as the latest."""
     posted = await request.form()
     form = {name: value for name, value in posted.items() if isinstance(value, str)}
     await anyio.to_thread.run_sync(_record, user, session, ctx, client_id, form, facts)
-    return RedirectResponse(f"/console/clients/{client_id}#risk", status_code=303)
+    return RedirectResponse(f"/console/clients/{client_id}#screening", status_code=303)
 
 
 STATUS_WORDS = {

@@ -93,7 +93,9 @@ def test_a_screening_shows_the_diarys_suggestions_and_is_saved_as_the_caseworker
         browser, path, path, q1="yes", q5="yes", **{"q5-context": "Most evenings"}, q10="unknown"
     )
     assert saved.status_code == 303, saved.text
-    assert saved.headers["location"] == f"/console/clients/{client_id}#risk"
+    assert saved.headers["location"] == f"/console/clients/{client_id}#screening"
+    shown = browser.get(saved.headers["location"]).text
+    assert "answered by a caseworker (Sam Okafor, Safe Haven)" in shown
     [assessment] = client.get("/v1/risk-assessments", headers=victim.auth).json()["items"]
     assert assessment["answered_by"] == "caseworker"
     assert assessment["answerer_name"] == "Sam Okafor, Safe Haven"
