@@ -7,8 +7,9 @@ victim wrote (descriptions, places, platforms, witnesses, police references, the
 people involved, the terms of orders, the context behind screening answers): the chronology is
 built from facts with those taken out (app.chronology.model.without_words), so no statement can
 quote them, and people appear as "Person 1", "Person 2". `diary` adds the words, the incidents
-and the evidence files; `assist` adds drafting incidents, notes and preparing exports for the
-victim. Each scope includes the ones before it.
+and the evidence files; `assist` adds drafting incidents, notes, recording S-DASH screenings
+(the console's, app.sharing.clients.screening) and preparing exports for the victim. Each
+scope includes the ones before it.
 
 `app.sharing.access` checks a request against `rank`; a test checks that every route under
 /v1/clients/{client_id} asks for exactly the scope this table gives its operation.
