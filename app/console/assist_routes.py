@@ -14,18 +14,16 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated
 
-import anyio.to_thread
-from fastapi import APIRouter, BackgroundTasks, Form, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from app.bodies import NOT_JSON, takes
 from app.chronology.risk import SDASH_QUESTIONS
 from app.console import pages
-from app.console.auth import ConsoleUser, ConsoleUserDep, PostedUser
+from app.console.auth import ConsoleUserDep, PostedUser
 from app.console.client_access import P, client_access, client_context
-from app.context import AppContext, CtxDep
+from app.context import CtxDep
 from app.db import SessionDep
 from app.errors import Unprocessable
 from app.exports.jobs import prepared
@@ -33,7 +31,7 @@ from app.exports.jobs import service as jobs
 from app.exports.jobs.runner import RunnerDep
 from app.exports.jobs.schemas import ExportIn
 from app.risk.schemas import ScreeningAnswer
-from app.security.client import ClientFacts, ClientFactsDep
+from app.security.client import ClientFactsDep
 from app.sharing.clients import screening
 
 router = APIRouter(include_in_schema=False)
@@ -84,35 +82,28 @@ def parse_answers(form: Mapping[str, str]) -> dict[str, ScreeningAnswer]:
     return answers
 
 
-def _record(
-    user: ConsoleUser,
-    session: Session,
-    ctx: AppContext,
-    client_id: uuid.UUID,
-    form: Mapping[str, str],
-    facts: ClientFacts,
-) -> None:
-    access = client_access(user, session, ctx, client_id, "assist")
-    reference = form.get("crime_reference", "").strip() or None
-    if reference is not None and len(reference) > 100:
-        raise Unprocessable("The crime reference can be at most 100 characters.")
-    screening.record(session, access, parse_answers(form), reference, facts)
+async def posted_fields(request: Request) -> dict[str, str]:
+    """The posted form's text fields (already parsed by FastAPI for the CSRF token)."""
+    posted = await request.form()
+    return {name: value for name, value in posted.items() if isinstance(value, str)}
 
 
 @router.post(P + "/screening")
 @takes(NOT_JSON)
-async def record_screening(
+def record_screening(
     client_id: uuid.UUID,
     user: PostedUser,
-    request: Request,
+    form: Annotated[dict[str, str], Depends(posted_fields)],
     session: SessionDep,
     ctx: CtxDep,
     facts: ClientFactsDep,
 ) -> Response:
     """Save the screening as the caseworker's answers; the chronology shows it as the latest."""
-    posted = await request.form()
-    form = {name: value for name, value in posted.items() if isinstance(value, str)}
-    await anyio.to_thread.run_sync(_record, user, session, ctx, client_id, form, facts)
+    access = client_access(user, session, ctx, client_id, "assist")
+    reference = form.get("crime_reference", "").strip() or None
+    if reference is not None and len(reference) > 100:
+        raise Unprocessable("The crime reference can be at most 100 characters.")
+    screening.record(session, access, parse_answers(form), reference, facts)
     return RedirectResponse(f"/console/clients/{client_id}#screening", status_code=303)
 
 
