@@ -48,6 +48,7 @@ from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
 from app.sharing.clients.data_routes import router as client_data_router
 from app.sharing.clients.routes import router as clients_router
+from app.sharing.clients.screening_routes import router as client_screening_router
 from app.sharing.grant_routes import router as grants_router
 from app.sharing.organisation_routes import router as organisations_router
 from app.sharing.shares.routes import router as shares_router
@@ -72,6 +73,7 @@ ROUTERS = (
     grants_router,
     clients_router,
     client_data_router,
+    client_screening_router,
     shares_router,
     viewer_router,
     audit_router,

@@ -30,7 +30,7 @@ from app.exports.jobs import prepared
 from app.exports.jobs import service as jobs
 from app.exports.jobs.runner import RunnerDep
 from app.exports.jobs.schemas import ExportIn
-from app.risk.schemas import ScreeningAnswer
+from app.risk.schemas import CaseworkerAssessmentIn, ScreeningAnswer
 from app.security.client import ClientFactsDep
 from app.sharing.clients import screening
 
@@ -100,10 +100,14 @@ def record_screening(
 ) -> Response:
     """Save the screening as the caseworker's answers; the chronology shows it as the latest."""
     access = client_access(user, session, ctx, client_id, "assist")
-    reference = form.get("crime_reference", "").strip() or None
-    if reference is not None and len(reference) > 100:
-        raise Unprocessable("The crime reference can be at most 100 characters.")
-    screening.record(session, access, parse_answers(form), reference, facts)
+    answers = parse_answers(form)
+    try:
+        body = CaseworkerAssessmentIn(
+            answers=answers, crime_reference=form.get("crime_reference", "").strip() or None
+        )
+    except ValidationError as exc:
+        raise Unprocessable("The crime reference can be at most 100 characters.") from exc
+    screening.record(session, access, body, facts)
     return RedirectResponse(f"/console/clients/{client_id}#screening", status_code=303)
 
 

@@ -35,6 +35,7 @@ _SUMMARY = frozenset({"clients_get", "clients_chronology_get", "clients_notes_li
 _DIARY = _SUMMARY | {
     "clients_incidents_list",
     "clients_incidents_get",
+    "clients_incidents_revisions_list",
     "clients_evidence_list",
     "clients_evidence_get",
     "clients_evidence_content_get",
@@ -44,6 +45,8 @@ _ASSIST = _DIARY | {
     "clients_notes_create",
     "clients_exports_create",
     "clients_exports_get",
+    "clients_risk_assessments_suggestions",
+    "clients_risk_assessments_create",
 }
 
 SCOPES: Mapping[Scope, ScopeRule] = {

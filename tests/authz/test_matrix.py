@@ -258,6 +258,11 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("POST", P + "/notes"): Check(client_route(3, 201), "write", {"text": "Called today."}),
     ("GET", P + "/incidents"): Check(client_route(2, 200)),
     ("GET", P + "/incidents/{incident_id}"): Check(client_route(2, 200)),
+    ("GET", P + "/incidents/{incident_id}/revisions"): Check(client_route(2, 200)),
+    ("GET", P + "/risk-assessments/suggestions"): Check(client_route(3, 200)),
+    ("POST", P + "/risk-assessments"): Check(
+        client_route(3, 201), "write", {"answers": {"q1": {"answer": "yes"}}}
+    ),
     ("POST", P + "/incidents"): Check(client_route(3, 201), "write", incident_body()),
     ("POST", P + "/exports"): Check(client_route(3, 202), "write", {"format": "json"}),
     ("GET", P + "/exports/{export_id}"): Check(client_route(3, 200)),

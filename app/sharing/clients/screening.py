@@ -38,16 +38,15 @@ def suggestions(
 def record(
     session: Session,
     access: ClientAccess,
-    answers: dict[str, schemas.ScreeningAnswer],
-    crime_reference: str | None,
+    given: schemas.CaseworkerAssessmentIn,
     facts: ClientFacts,
 ) -> schemas.AssessmentOut:
     """The caseworker's screening, in the client's record under the caseworker's name."""
     body = schemas.AssessmentIn(
         answered_by="caseworker",
         answerer_name=access.caseworker.signature[:200],
-        crime_reference=crime_reference,
-        answers=answers,
+        crime_reference=given.crime_reference,
+        answers=given.answers,
     )
     out = service.record(session, access.key, body, author=access.caseworker.account_id)
     access.audit(
