@@ -17,7 +17,9 @@ from app.blobs import open_blob_store
 from app.bodies import BodyPolicy
 from app.console.account_routes import router as console_account_router
 from app.console.admin_routes import router as console_admin_router
+from app.console.assist_routes import router as console_assist_router
 from app.console.client_routes import router as console_client_router
+from app.console.diary_routes import router as console_diary_router
 from app.console.errors import install_console_errors
 from app.console.routes import router as console_router
 from app.context import AppContext
@@ -50,6 +52,7 @@ from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
 from app.sharing.clients.data_routes import router as client_data_router
 from app.sharing.clients.routes import router as clients_router
+from app.sharing.clients.screening_routes import router as client_screening_router
 from app.sharing.grant_routes import router as grants_router
 from app.sharing.organisation_routes import router as organisations_router
 from app.sharing.shares.routes import router as shares_router
@@ -78,11 +81,14 @@ ROUTERS = (
     grants_router,
     clients_router,
     client_data_router,
+    client_screening_router,
     shares_router,
     viewer_router,
     audit_router,
     console_router,
     console_client_router,
+    console_diary_router,
+    console_assist_router,
     console_admin_router,
     console_account_router,
 )

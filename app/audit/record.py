@@ -45,6 +45,7 @@ SHARE_REVOKED = "share.revoked"
 SHARE_ACCESSED = "share.accessed"
 SHARE_PASSCODE_FAILED = "share.passcode_failed"
 EXPORT_CREATED = "export.created"
+RISK_ASSESSMENT_RECORDED = "risk_assessment.recorded"
 EXPORT_DOWNLOADED = "export.downloaded"
 ACCOUNT_EXPORTED = "account.exported"
 
@@ -65,6 +66,7 @@ ACTIONS = frozenset(
         SHARE_ACCESSED,
         SHARE_PASSCODE_FAILED,
         EXPORT_CREATED,
+        RISK_ASSESSMENT_RECORDED,
         EXPORT_DOWNLOADED,
         ACCOUNT_EXPORTED,
     }

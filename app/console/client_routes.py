@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from app.bodies import NOT_JSON, takes
 from app.chronology.codes import BEHAVIOURS
 from app.console import pages
-from app.console.auth import ConsoleUser, ConsoleUserDep, PostedUser
-from app.console.routes import require_caseworker
+from app.console.auth import ConsoleUserDep, PostedUser
+from app.console.client_access import P, client_access, client_context
 from app.context import CtxDep
 from app.db import SessionDep
 from app.diary.filters import IncidentFilters
@@ -32,36 +32,12 @@ from app.errors import Unprocessable
 from app.evidence import download
 from app.security.client import ClientFactsDep
 from app.sharing import drafts, schemas
-from app.sharing.access import ClientAccess, resolve_client
 from app.sharing.clients import data as client_data
 from app.sharing.clients import service as clients
-from app.sharing.schemas import Scope
-from app.sharing.scopes import SCOPES
 from app.viewer.pages import chronology_context
 
 router = APIRouter(include_in_schema=False)
 UK = ZoneInfo("Europe/London")
-P = "/console/clients/{client_id}"
-
-
-def _access(
-    user: ConsoleUser, session: SessionDep, ctx: CtxDep, client_id: uuid.UUID, need: Scope
-) -> ClientAccess:
-    require_caseworker(user)
-    return resolve_client(ctx, session, user.staff, client_id, need)
-
-
-def _client_context(user: ConsoleUser, access: ClientAccess) -> dict[str, Any]:
-    rule = SCOPES[access.scope]
-    return {
-        "staff": user.staff,
-        "csrf": user.csrf,
-        "client_id": access.client_id,
-        "scope": access.scope,
-        "expires_at": access.expires_at,
-        "can_read_diary": rule.rank >= SCOPES["diary"].rank,
-        "can_assist": rule.rank >= SCOPES["assist"].rank,
-    }
 
 
 @router.get(P)
@@ -74,14 +50,14 @@ def client_page(
     facts: ClientFactsDep,
 ) -> Response:
     """The chronology as the share viewer draws it, within the grant's scope, and the notes."""
-    access = _access(user, session, ctx, client_id, "summary")
+    access = client_access(user, session, ctx, client_id, "summary")
     client = clients.get_client(ctx, session, access, facts)
     chronology = client_data.chronology(session, access, IncidentFilters(), facts)
     marks = drafts.marks(session, access.key, [e.incident_id for e in chronology.timeline])
     notes = clients.list_client_notes(session, access, 50, None, facts)
     return pages.page(
         "client.html",
-        **_client_context(user, access),
+        **client_context(user, access),
         **chronology_context(chronology, chronology.risk_screening, marks),
         client=client,
         withheld=chronology.withheld,
@@ -100,7 +76,7 @@ def add_note(
     text: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     """A note on the client's record, for the organisation and the client to read."""
-    access = _access(user, session, ctx, client_id, "assist")
+    access = client_access(user, session, ctx, client_id, "assist")
     try:
         body = schemas.NoteIn(text=text.strip())
     except ValidationError as exc:
@@ -119,9 +95,9 @@ def evidence_page(
     facts: ClientFactsDep,
 ) -> Response:
     """The client's evidence files (scope `diary` or wider); every download is recorded."""
-    access = _access(user, session, ctx, client_id, "diary")
+    access = client_access(user, session, ctx, client_id, "diary")
     listed = client_data.list_evidence(session, access, None, 200, None, facts)
-    return pages.page("evidence.html", **_client_context(user, access), evidence=listed.items)
+    return pages.page("evidence.html", **client_context(user, access), evidence=listed.items)
 
 
 @router.get(P + "/evidence/{evidence_id}/content")
@@ -136,7 +112,7 @@ async def evidence_content(
     facts: ClientFactsDep,
 ) -> Response:
     """One file as received, recorded as `evidence.downloaded` before any byte is sent."""
-    access = await anyio.to_thread.run_sync(_access, user, session, ctx, client_id, "diary")
+    access = await anyio.to_thread.run_sync(client_access, user, session, ctx, client_id, "diary")
     opened = await anyio.to_thread.run_sync(
         client_data.open_evidence, ctx, session, access, evidence_id, facts
     )
@@ -158,9 +134,9 @@ def draft_form(
     client_id: uuid.UUID, user: ConsoleUserDep, session: SessionDep, ctx: CtxDep
 ) -> Response:
     """A form to draft an incident in the client's diary, for them to confirm (scope `assist`)."""
-    access = _access(user, session, ctx, client_id, "assist")
+    access = client_access(user, session, ctx, client_id, "assist")
     return pages.page(
-        "draft.html", **_client_context(user, access), behaviours=_behaviour_choices(), error=None
+        "draft.html", **client_context(user, access), behaviours=_behaviour_choices(), error=None
     )
 
 
@@ -186,7 +162,7 @@ def draft_incident(
     location: Annotated[str, Form(max_length=2_000)] = "",
 ) -> Response:
     """The draft goes into the client's diary marked as yours until they amend it."""
-    access = _access(user, session, ctx, client_id, "assist")
+    access = client_access(user, session, ctx, client_id, "assist")
     try:
         body = IncidentCreate(
             occurred_at=_occurred(occurred_at),

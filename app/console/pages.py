@@ -34,7 +34,7 @@ _ENV.filters["uk_time"] = time_text
 _ENV.globals["scope_words"] = {
     "summary": "the summary only, without the client's own words",
     "diary": "the diary and evidence",
-    "assist": "the diary and evidence, and helping (drafts, notes)",
+    "assist": "the diary and evidence, and helping (drafts, notes, screenings, exports)",
 }
 CSS = (
     resources.files("app.viewer").joinpath("templates/viewer.css").read_text()

@@ -35,10 +35,30 @@ class AssessmentIn(Input):
     @field_validator("answers")
     @classmethod
     def _known_questions(cls, answers: dict[str, ScreeningAnswer]) -> dict[str, ScreeningAnswer]:
-        unknown = sorted(set(answers) - QUESTION_IDS)
-        if unknown:
-            raise ValueError(f"unknown question ids: {', '.join(unknown)}")
-        return answers
+        return known_questions(answers)
+
+
+def known_questions(answers: dict[str, ScreeningAnswer]) -> dict[str, ScreeningAnswer]:
+    unknown = sorted(set(answers) - QUESTION_IDS)
+    if unknown:
+        raise ValueError(f"unknown question ids: {', '.join(unknown)}")
+    return answers
+
+
+class CaseworkerAssessmentIn(Input):
+    """A screening a caseworker records with a client: answered by the caseworker, who is
+    named as the client knows them ('Sam Okafor, Safe Haven')."""
+
+    crime_reference: Annotated[str, Field(max_length=100)] | None = None
+    answers: dict[str, ScreeningAnswer] = Field(
+        description="Keyed by question id (q1 to q11); unanswered questions may be left out.",
+        max_length=len(QUESTION_IDS),
+    )
+
+    @field_validator("answers")
+    @classmethod
+    def _known_questions(cls, answers: dict[str, ScreeningAnswer]) -> dict[str, ScreeningAnswer]:
+        return known_questions(answers)
 
 
 class AssessmentOut(BaseModel):

@@ -109,7 +109,7 @@ class GrantIn(Input):
         "yes/no), without anything you wrote in your own words (descriptions, places, "
         "witnesses, police references, names, order terms, screening notes); diary: also your "
         "words, the incidents and the evidence; assist: also drafting incidents for you to "
-        "confirm, notes and preparing exports for you."
+        "confirm, notes, recording S-DASH screenings with you and preparing exports for you."
     )
     expires_at: IsoDatetime = Field(description="Required; in the future, at most a year away.")
 

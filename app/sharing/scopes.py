@@ -7,8 +7,9 @@ victim wrote (descriptions, places, platforms, witnesses, police references, the
 people involved, the terms of orders, the context behind screening answers): the chronology is
 built from facts with those taken out (app.chronology.model.without_words), so no statement can
 quote them, and people appear as "Person 1", "Person 2". `diary` adds the words, the incidents
-and the evidence files; `assist` adds drafting incidents, notes and preparing exports for the
-victim. Each scope includes the ones before it.
+and the evidence files; `assist` adds drafting incidents, notes, recording S-DASH screenings
+(the console's, app.sharing.clients.screening) and preparing exports for the victim. Each
+scope includes the ones before it.
 
 `app.sharing.access` checks a request against `rank`; a test checks that every route under
 /v1/clients/{client_id} asks for exactly the scope this table gives its operation.
@@ -34,6 +35,7 @@ _SUMMARY = frozenset({"clients_get", "clients_chronology_get", "clients_notes_li
 _DIARY = _SUMMARY | {
     "clients_incidents_list",
     "clients_incidents_get",
+    "clients_incidents_revisions_list",
     "clients_evidence_list",
     "clients_evidence_get",
     "clients_evidence_content_get",
@@ -43,6 +45,8 @@ _ASSIST = _DIARY | {
     "clients_notes_create",
     "clients_exports_create",
     "clients_exports_get",
+    "clients_risk_assessments_suggestions",
+    "clients_risk_assessments_create",
 }
 
 SCOPES: Mapping[Scope, ScopeRule] = {

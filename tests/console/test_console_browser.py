@@ -1,8 +1,10 @@
 """The console in a real browser (Debian's Chromium, driven by Playwright) against a live
 server: a caseworker signs in with TOTP, links a client with a code the client enters in the
-API, reads the chronology, writes a note and drafts an incident the client then confirms;
-the client revokes the grant and the next page load says access has ended; a summary-scope
-caseworker's pages carry no planted diary marker. On every page axe-core (npm, from
+API, reads the chronology, writes a note and drafts an incident the client then confirms,
+reads that incident's revisions, records an S-DASH screening beside the diary's suggestions
+and prepares an export for the client until it is ready; the client revokes the grant and
+the next page load says access has ended; a summary-scope caseworker's pages carry no planted
+diary marker. On every page axe-core (npm, from
 tests/console/axe/package-lock.json) must report no serious or critical violation.
 Screenshots go to test-artifacts/console-*.png.
 """
@@ -114,6 +116,58 @@ def _invited_caseworker(page: Any, base: str, world: World, axe: Path) -> pyotp.
     return totp
 
 
+def _revisions_screening_and_export(page: Any, axe: Path) -> None:
+    """On the client's page (scope `assist`): the drafted incident's revisions, an S-DASH
+    screening with the diary's suggestions beside it, and an export prepared for the client."""
+    page.get_by_role("link", name="Incidents and their changes").click()
+    page.wait_for_load_state()
+    _check(page, axe, "10-incidents")
+    page.get_by_role("link", name=re.compile("History: 2 revisions")).click()
+    page.wait_for_load_state()
+    assert page.locator("#revision-1 h2").inner_text() == "Revision 1: Written"
+    amended = page.locator("#revision-2").inner_text()
+    assert "Revision 2: Amended" in amended and "as I told Sam" in amended
+    assert re.search(r"Recorded .* (GMT|BST)", amended)
+    _check(page, axe, "11-revisions")
+    page.emulate_media(media="print")
+    page.screenshot(path=str(ARTIFACTS / "console-11-revisions-print.png"), full_page=True)
+    page.emulate_media(media="screen")
+
+    page.get_by_role("link", name="S-DASH screening").click()
+    page.wait_for_load_state()
+    assert "The diary suggests: yes." in page.locator("#q5-suggestion").inner_text()
+    assert page.locator("input[type=radio]:checked").count() == 0
+    _check(page, axe, "12-screening")
+    page.locator("#q1-yes").focus()
+    page.keyboard.press("Space")  # a radio answered from the keyboard
+    page.locator("#q5-yes").check()
+    page.locator("#q5-context").fill("Outside her flat most evenings.")
+    page.locator("#q10-unknown").check()
+    page.get_by_role("button", name="Save the screening").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("#screening")
+    latest = page.locator("#screening").inner_text()
+    assert "answered by a caseworker (Robin Hale, Safe Haven)" in latest
+
+    page.get_by_role("link", name="Exports for the client").click()
+    page.wait_for_load_state()
+    _check(page, axe, "13-exports-form")
+    page.get_by_label("The signed PDF chronology").check()
+    page.get_by_label("What to call it (optional)").fill("46/123/26")
+    page.get_by_role("button", name="Prepare the export").click()
+    page.wait_for_load_state()
+    deadline = time.monotonic() + 60
+    while "Ready" not in page.locator("#prepared").inner_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+        page.get_by_role("link", name="Check again").click()
+        page.wait_for_load_state()
+    ready = page.locator("#prepared").inner_text()
+    assert "Ready: the client can download it in their app" in ready
+    _check(page, axe, "14-exports")
+    page.get_by_role("link", name="Chronology and notes").click()
+    page.wait_for_load_state()
+
+
 def test_a_caseworker_works_with_a_client_until_consent_ends(
     live_server: LiveServer, client: TestClient, world: World, browser: Any, axe_script: Path
 ) -> None:
@@ -180,6 +234,7 @@ def test_a_caseworker_works_with_a_client_until_consent_ends(
     assert confirmed.status_code == 200, confirmed.text
     page.reload()
     assert "amended by the victim since" in page.locator("#timeline").inner_text()
+    _revisions_screening_and_export(page, axe_script)
 
     client_id = granted.json()["id"]
     assert client.delete(f"/v1/grants/{client_id}", headers=victim.auth).status_code == 204
@@ -187,6 +242,9 @@ def test_a_caseworker_works_with_a_client_until_consent_ends(
     assert page.locator("h1").inner_text() == "Access to this client has ended"
     assert MARKER not in page.content()
     _check(page, axe_script, "7-access-ended")
+    for path in ("/incidents", "/screening", "/exports"):
+        page.goto(f"{base}/console/clients/{client_id}{path}")
+        assert page.locator("h1").inner_text() == "Access to this client has ended"
 
     page.goto(f"{base}/console/sessions")
     assert page.get_by_role("table").filter(has_text="This browser").count() == 1
@@ -214,7 +272,13 @@ def test_a_summary_scope_caseworker_never_sees_a_diary_word(
     assert re.search("summary only", page.content())
     assert MARKER not in page.content()
     _check(page, axe_script, "8-summary-client")
-    for path in ("/evidence", "/draft"):
+    for path in ("/evidence", "/draft", "/incidents", "/screening", "/exports"):
         page.goto(f"{live_server.url}/console/clients/{granted['id']}{path}")
         assert MARKER not in page.content()
+        assert page.locator("h1").inner_text() == "Outside the client's consent"
+    incident = created.json()["id"]
+    page.goto(f"{live_server.url}/console/clients/{granted['id']}/incidents/{incident}/revisions")
+    assert MARKER not in page.content()
+    assert page.locator("h1").inner_text() == "Outside the client's consent"
+    _check(page, axe_script, "15-summary-outside-consent")
     context.close()

@@ -50,6 +50,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/clients/{client_id}/incidents/{incident_id}"): (401, 403, 404, 404, 403, 403),
     ("GET", "/v1/clients/{client_id}/evidence/{evidence_id}"): (401, 403, 404, 404, 403, 403),
     ("GET", P + "/evidence/{evidence_id}/content"): (401, 403, 404, 404, 403, 403),
+    ("GET", P + "/incidents/{incident_id}/revisions"): (401, 403, 404, 404, 403, 403),
+    ("GET", P + "/risk-assessments/suggestions"): (401, 403, 200, 404, 403, 403),
+    ("POST", P + "/risk-assessments"): (401, 403, 201, 404, 403, 403),
     ("GET", "/v1/audit"): (401, 200, 403, 403, 403, 403),
 }
 
@@ -66,6 +69,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/grants"): {"link_code": "AAAA-AAAA", "scope": "diary", "expires_at": "X"},
     ("POST", "/v1/clients/{client_id}/notes"): {"text": "hello"},
     ("POST", "/v1/clients/{client_id}/incidents"): incident_body(),
+    ("POST", P + "/risk-assessments"): {"answers": {"q1": {"answer": "yes"}}},
 }
 
 
@@ -128,6 +132,7 @@ EXTRA_FIELD_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("/v1/caseworker/link-codes", {}, "caseworker_id"),
     ("/v1/grants", {"link_code": "x", "scope": "diary"}, "account_id"),
     ("/v1/clients/{client_id}/notes", {"text": "hi"}, "account_id"),
+    ("/v1/clients/{client_id}/risk-assessments", {"answers": {}}, "answered_by"),
 ]
 
 
@@ -138,6 +143,7 @@ def test_extra_fields_are_refused_everywhere(client: TestClient, world: World, a
         "/v1/organisations/{organisation_id}/invitations": world.org_admin.auth,
         "/v1/caseworker/link-codes": world.caseworker.auth,
         "/v1/clients/{client_id}/notes": world.caseworker.auth,
+        "/v1/clients/{client_id}/risk-assessments": world.caseworker.auth,
     }
     for template, valid, extra in EXTRA_FIELD_CASES:
         path = template.format(organisation_id=world.org["id"], client_id=made["id"])

@@ -15,9 +15,10 @@ from fastapi import APIRouter, BackgroundTasks, Response, status
 
 from app.context import CtxDep
 from app.db import SessionDep
-from app.errors import NotFound, problem_responses
+from app.errors import problem_responses
+from app.exports.jobs import prepared
 from app.exports.jobs import service as jobs
-from app.exports.jobs.runner import RunnerDep, unattended
+from app.exports.jobs.runner import RunnerDep
 from app.exports.jobs.schemas import ExportIn, ExportOut
 from app.security.client import ClientFactsDep
 from app.sharing.access import AssistClient
@@ -55,7 +56,7 @@ def prepare_export(
     The client finds it in GET /v1/exports, marked as prepared by you, and downloads it.
     """
     limit = ctx.settings.max_export_jobs
-    out, created = jobs.create(session, access.key, body, access.actor, facts, limit=limit)
+    out, created = prepared.prepare(session, access, body, facts, limit=limit)
     response.status_code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
     response.headers["Location"] = _location(access.client_id, out.id)
     if out.status in jobs.PENDING:
@@ -73,8 +74,4 @@ def get_prepared_export(
     access: AssistClient, export_id: uuid.UUID, session: SessionDep, runner: RunnerDep
 ) -> ExportOut:
     """The state of an export you prepared for this client (only those)."""
-    row = jobs.find(session, access.account_id, export_id)
-    if row.requested_by != "caseworker" or row.requested_by_id != str(access.grant_id):
-        raise NotFound(jobs.EXPORT_NOT_FOUND)
-    runner.resume(access.account_id, unattended(session, access.account_id, row.id))
-    return jobs.export_out(access.key, row)
+    return prepared.get_prepared(session, access, export_id, runner)

@@ -17,6 +17,7 @@ from app.audit import record as audit
 from app.context import AppContext
 from app.diary.filters import IncidentFilters
 from app.diary.incidents import service as incidents
+from app.diary.incidents.schemas import IncidentRevisionPage
 from app.evidence import download
 from app.evidence import service as evidence
 from app.evidence.schemas import EvidenceOut, EvidencePage
@@ -86,6 +87,27 @@ def get_incident(
         session, audit.INCIDENTS_VIEWED, object_type="incident", object_id=incident_id, facts=facts
     )
     return drafts.with_mark(out, drafts.marks(session, access.key, [incident_id]))
+
+
+def list_revisions(
+    session: Session,
+    access: ClientAccess,
+    incident_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+    facts: ClientFacts,
+) -> IncidentRevisionPage:
+    """An incident's revisions, oldest first, as the client reads them (scope `diary`)."""
+    page = incidents.list_revisions(session, access.key, incident_id, limit, cursor)
+    access.audit(
+        session,
+        audit.INCIDENTS_VIEWED,
+        object_type="incident",
+        object_id=incident_id,
+        facts=facts,
+        details={"revisions": str(len(page.items))},
+    )
+    return page
 
 
 def list_evidence(

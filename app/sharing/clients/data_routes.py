@@ -17,7 +17,7 @@ from app.bodies import NOT_JSON, takes
 from app.context import CtxDep
 from app.db import RecordsReads, SessionDep
 from app.diary.filters import IncidentFiltersDep
-from app.diary.incidents.schemas import IncidentCreate
+from app.diary.incidents.schemas import IncidentCreate, IncidentRevisionPage
 from app.errors import problem_responses
 from app.evidence import download
 from app.evidence.schemas import EvidenceOut, EvidencePage
@@ -92,6 +92,26 @@ def get_client_incident(
 ) -> ClientIncidentOut:
     """One of the client's incidents (scope `diary` or wider). Recorded as `incidents.viewed`."""
     return client_data.get_incident(session, access, incident_id, facts)
+
+
+@router.get(
+    "/v1/clients/{client_id}/incidents/{incident_id}/revisions",
+    operation_id="clients_incidents_revisions_list",
+    response_model=IncidentRevisionPage,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_client_incident_revisions(
+    access: DiaryClient,
+    incident_id: uuid.UUID,
+    session: SessionDep,
+    facts: ClientFactsDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> IncidentRevisionPage:
+    """Every revision of one of the client's incidents, oldest first (scope `diary` or
+    wider), as GET /v1/incidents/{incident_id}/revisions shows them to the client. Recorded
+    as `incidents.viewed`."""
+    return client_data.list_revisions(session, access, incident_id, limit, cursor, facts)
 
 
 @router.get(
