@@ -13,9 +13,10 @@ import uuid
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from app.context import ExportWorkers
 from app.errors import NotFound
 from app.exports.jobs import service as jobs
-from app.exports.jobs.runner import ExportRunner, unattended
+from app.exports.jobs.runner import unattended
 from app.exports.jobs.schemas import ExportIn, ExportOut
 from app.models import ExportJob
 from app.security.client import ClientFacts
@@ -43,7 +44,7 @@ def _prepared_here(access: ClientAccess) -> tuple[ColumnElement[bool], ...]:
 
 
 def get_prepared(
-    session: Session, access: ClientAccess, export_id: uuid.UUID, runner: ExportRunner
+    session: Session, access: ClientAccess, export_id: uuid.UUID, runner: ExportWorkers
 ) -> ExportOut:
     """One job prepared under this grant (any other is 404), started again if unattended."""
     row = jobs.find(session, access.account_id, export_id)
@@ -54,7 +55,7 @@ def get_prepared(
 
 
 def list_prepared(
-    session: Session, access: ClientAccess, runner: ExportRunner, limit: int = 20
+    session: Session, access: ClientAccess, runner: ExportWorkers, limit: int = 20
 ) -> list[ExportOut]:
     """The jobs prepared under this grant, newest first; unattended ones are started again."""
     rows = session.scalars(
