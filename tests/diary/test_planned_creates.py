@@ -26,13 +26,14 @@ from tests.diary.test_group_commit import Request, _chain_seqs, _send_at_once
 
 
 @contextmanager
-def _incident_inserts(app: FastAPI) -> Iterator[list[int]]:
-    """How many INSERT INTO incidents statements the engine sends (a multi-row one is one)."""
+def _inserts_into(app: FastAPI, table: str) -> Iterator[list[int]]:
+    """How many INSERT statements into `table` the engine sends (a multi-row one is one)."""
     engine = app.state.ctx.engine
     count = [0]
+    prefix = f"INSERT INTO {table.upper()} "
 
     def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO INCIDENTS"):
+        if statement.lstrip().upper().startswith(prefix):
             count[0] += 1
 
     event.listen(engine, "before_cursor_execute", before)
@@ -58,7 +59,12 @@ def _mixed_burst(alice: User, existing: dict[str, Any]) -> tuple[list[Request], 
         (("POST", "/v1/incidents", incident_body(id=new_id, description="B"), alice.auth), 409),
         (("POST", "/v1/incidents", incident_body(id=existing["id"]), alice.auth), 200),
         (
-            ("POST", "/v1/incidents", incident_body(id=existing["id"], description="C"), alice.auth),
+            (
+                "POST",
+                "/v1/incidents",
+                incident_body(id=existing["id"], description="C"),
+                alice.auth,
+            ),
             409,
         ),
         (
@@ -98,7 +104,7 @@ def test_a_burst_of_creates_is_inserted_with_a_statement_per_batch_not_per_creat
     app: FastAPI, client: TestClient, alice: User, database_url: str
 ) -> None:
     requests = _good(alice, 32)
-    with _incident_inserts(app) as inserts:
+    with _inserts_into(app, "incidents") as inserts:
         responses = _send_at_once(app, requests)
     assert [r.status_code for r in responses] == [201] * 32
     assert inserts[0] <= 4, "a burst's creates should share their INSERTs"
@@ -133,7 +139,7 @@ def test_a_batch_mixing_planned_creates_with_other_writes_keeps_every_chain_whol
         {**alice.auth, "If-Match": entry["etag"]},
     )
     subject: Request = ("POST", "/v1/subjects", {"name": "Mark"}, bob.auth)
-    requests = _good(alice, 4, "a") + [amend] + _good(bob, 4, "b") + [subject] + _good(alice, 4)
+    requests = [*_good(alice, 4, "a"), amend, *_good(bob, 4, "b"), subject, *_good(alice, 4)]
     responses = _send_at_once(app, requests)
     assert [r.status_code for r in responses] == [201] * 4 + [200] + [201] * 9
     assert responses[4].json()["description"] == "amended"
@@ -161,3 +167,29 @@ def test_a_failed_planned_insert_is_rolled_back_and_the_batch_run_write_by_write
     assert failed, "the burst should have been planned, then its insert failed"
     assert [r.status_code for r in responses] == expected, [r.text for r in responses]
     _check_outcome(client, alice, requests, responses)
+
+
+def test_subject_creates_in_a_burst_are_planned_too_and_a_repeated_id_is_answered_alone(
+    app: FastAPI, client: TestClient, alice: User
+) -> None:
+    subject_id = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+    repeated: list[tuple[Request, int]] = [
+        (("POST", "/v1/subjects", {"id": subject_id, "name": "Mark"}, alice.auth), 201),
+        (("POST", "/v1/subjects", {"id": subject_id, "name": "Mark"}, alice.auth), 200),
+        (("POST", "/v1/subjects", {"id": subject_id, "name": "Dave"}, alice.auth), 409),
+    ]
+    good: list[Request] = [
+        ("POST", "/v1/subjects", {"name": f"person {n}"}, alice.auth) for n in range(9)
+    ]
+    requests = [request for request, _ in repeated] + good
+    with _inserts_into(app, "subjects") as inserts:
+        responses = _send_at_once(app, requests)
+    assert [r.status_code for r in responses] == [s for _, s in repeated] + [201] * 9
+    assert inserts[0] <= 3, "a burst's subject creates should share their INSERTs"
+    assert responses[1].json() == responses[0].json()
+    listed = client.get("/v1/subjects", params={"limit": 100}, headers=alice.auth).json()
+    assert sorted(s["name"] for s in listed["items"]) == sorted(
+        ["Mark"] + [f"person {n}" for n in range(9)]
+    )
+    report = integrity(client, alice)
+    assert (report["ok"], report["length"], report["broken_at"]) == (True, 10, None)
