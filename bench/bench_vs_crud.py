@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,9 +90,42 @@ def _wrk(base: str, method: str, path: str, tokens: list[str], body: object) -> 
     return float(rate.group(1)), failures
 
 
+def _server_cpu_seconds() -> float:
+    """CPU time (user + system) of the uvicorn servers this process started, with their
+    workers (Linux /proc).
+
+    Printed per request beside the rate: on a shared machine the rate depends on how much of
+    the CPU the scheduler gives each server (a thread pool of 40 runnable threads gets more
+    than an event loop and one batch thread), while the CPU a request costs does not.
+    """
+    parents: dict[str, str] = {}
+    seconds: dict[str, float] = {}
+    servers: set[str] = set()
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        pid = stat.parent.name
+        parents[pid] = fields[1]
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
+        if fields[1] == str(os.getpid()) and b"uvicorn" in command:
+            servers.add(pid)
+
+    def served_by_one(pid: str) -> bool:
+        while pid in parents and pid not in servers:
+            pid = parents[pid]
+        return pid in servers
+
+    return sum(cpu for pid, cpu in seconds.items() if served_by_one(pid))
+
+
 async def _saturate(
     name: str, base: str, method: str, path: str, tokens: list[str], body: object
 ) -> tuple[float, int]:
+    cpu_before, started = _server_cpu_seconds(), time.perf_counter()
     if shutil.which("wrk"):
         rate, errors = await asyncio.to_thread(_wrk, base, method, path, tokens, body)
     else:
@@ -103,7 +137,9 @@ async def _saturate(
 
         result = await drive(name, base, one, clients=CLIENTS, seconds=SECONDS)
         rate, errors = result.throughput, result.errors
-    print(f"{name:<44} {rate:8.1f} req/s  errors {errors}")
+    served = rate * (time.perf_counter() - started)
+    cpu_ms = (_server_cpu_seconds() - cpu_before) * 1000 / served if served else float("nan")
+    print(f"{name:<44} {rate:8.1f} req/s  server CPU {cpu_ms:5.2f} ms/request  errors {errors}")
     return rate, errors
 
 
