@@ -60,7 +60,8 @@ class AppContext:
         object.__setattr__(self, "exports", workers)
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
+    """Async: it does no I/O, so FastAPI resolves it on the event loop (no thread-pool hop)."""
     ctx: AppContext = request.app.state.ctx
     return ctx
 

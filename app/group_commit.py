@@ -17,6 +17,13 @@ runs in one worker thread, in one transaction:
 - a write that meets a lost connection (or any database-unavailable error) is not its own
   failure: the transaction is gone, so the whole batch fails with that error and every request
   in it is answered 503 "try again", as a lone request would be;
+- writes that can be planned (incident creates, app.planned_writes) are not flushed one by
+  one: each consecutive run of them is planned in memory, in arrival order, and inserted
+  with one multi-row statement per table, then one for the chain events and one moving the
+  heads. A plan that fails wrote nothing and answers its own error. If the planned insert
+  itself fails (it should not: the plans checked everything the constraints check), the
+  whole batch is rolled back and run again write by write, in savepoints, so every write
+  still gets its own exact answer;
 - then one COMMIT; only after it returns does any request get its answer. If the commit
   fails, every write in the batch fails (none was acknowledged), as a lone request would.
 
@@ -36,13 +43,15 @@ from weakref import WeakKeyDictionary
 import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from app.crypto.fields import DataKey
 from app.db import write_session
 from app.errors import DATABASE_UNAVAILABLE, AppError, Unauthorized
-from app.integrity.chain import lock_chains
+from app.integrity.chain import PlannedAppend, lock_chains, write_planned
+from app.planned_writes import NotPlannable, Plan, PlannedWrite, insert_planned
 from app.security.actor import Actor, actors_for_tokens
 from app.security.keys import actor_key
 
@@ -55,8 +64,13 @@ class _Job:
     token: str
     work: Work
     future: asyncio.Future[Any]
+    plan: Plan | None = None
     ok: bool = False
     value: Any = None
+
+
+class _PlannedInsertFailed(Exception):
+    """The batch's planned insert failed: roll back and run the batch write by write."""
 
 
 @dataclass
@@ -78,11 +92,17 @@ class GroupCommit:
         self._max_batch = max_batch
         self._queues: WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = WeakKeyDictionary()
 
-    async def run(self, token: str, work: Callable[[Session, DataKey], T]) -> T:
-        """Run `work(session, caller's key)` in the next batch; its result once committed."""
+    async def run(
+        self, token: str, work: Callable[[Session, DataKey], T], plan: Plan | None = None
+    ) -> T:
+        """Run `work(session, caller's key)` in the next batch; its result once committed.
+
+        `plan`, if given, must answer what `work` would, without writing (app.planned_writes);
+        the batch uses it when it can and falls back to `work` when it cannot.
+        """
         loop = asyncio.get_running_loop()
         queue = self._queues.setdefault(loop, _LoopQueue())
-        job = _Job(token, work, loop.create_future())
+        job = _Job(token, work, loop.create_future(), plan)
         queue.pending.append(job)
         if queue.drainer is None:
             queue.drainer = loop.create_task(self._drain(queue))
@@ -126,16 +146,66 @@ class GroupCommit:
                     job.future.set_exception(job.value)
 
     def _run_batch(self, batch: list[_Job]) -> None:
+        try:
+            self._run_batch_once(batch, planned=True)
+        except _PlannedInsertFailed:
+            for job in batch:
+                job.ok, job.value = False, None
+            self._run_batch_once(batch, planned=False)
+
+    def _run_batch_once(self, batch: list[_Job], *, planned: bool) -> None:
         with write_session(self._ctx.sessionmaker) as session:
             hmac_key = self._ctx.keyring.hmac_key
             actors = actors_for_tokens(session, hmac_key, {job.token for job in batch})
             lock_chains(session, (actor.account_id for actor in actors.values()))
-            if len(batch) == 1:
+            if len(batch) == 1 and not (planned and batch[0].plan):
                 self._run_alone(session, batch[0], actors)
                 return
+            run: list[_Job] = []
             for job in batch:
+                if planned and job.plan is not None:
+                    run.append(job)
+                    continue
+                self._run_planned(session, run, actors)
+                run = []
                 self._run_in_savepoint(session, job, actors)
+            self._run_planned(session, run, actors)
             session.commit()
+
+    def _run_planned(self, session: Session, run: list[_Job], actors: dict[str, Actor]) -> None:
+        """Plan a run of consecutive plannable writes, insert them at once, then the rest."""
+        if not run:
+            return
+        session.flush()  # anything the ORM still holds goes in before the planned rows
+        appends = PlannedAppend(session)
+        plans: list[tuple[_Job, PlannedWrite]] = []
+        unplanned: list[_Job] = []
+        for job in run:
+            assert job.plan is not None
+            mark = appends.mark()
+            try:
+                plans.append((job, job.plan(session, self._key(job, actors), appends)))
+            except NotPlannable:
+                appends.undo_to(mark)
+                unplanned.append(job)
+            except (AppError, RequestValidationError) as exc:  # its own; it wrote nothing
+                appends.undo_to(mark)
+                job.value = exc
+            except DATABASE_UNAVAILABLE:
+                raise
+            except Exception as exc:  # unforeseen: let the savepoints sort it out
+                raise _PlannedInsertFailed from exc
+        try:
+            insert_planned(session, [plan for _, plan in plans])
+            write_planned(appends)
+        except DATABASE_UNAVAILABLE:
+            raise
+        except Exception as exc:
+            raise _PlannedInsertFailed from exc
+        for job, plan in plans:
+            job.ok, job.value = True, plan.value
+        for job in unplanned:
+            self._run_in_savepoint(session, job, actors)
 
     def _key(self, job: _Job, actors: dict[str, Actor]) -> DataKey:
         actor = actors.get(job.token)
@@ -191,7 +261,8 @@ def _unavailable_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def get_group_commit(request: Request) -> GroupCommit:
+async def get_group_commit(request: Request) -> GroupCommit:
+    """Async, so that FastAPI resolves it on the event loop, not with a thread-pool hop."""
     committer: GroupCommit = request.app.state.group_commit
     return committer
 

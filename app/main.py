@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -127,6 +128,10 @@ def build_context(settings: Settings) -> AppContext:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Everything built at start-up (routes, models, schemas: most of the heap) lives as long
+    # as the process; frozen, the collector no longer walks it on every full collection,
+    # which under load showed up as pauses of several ms.
+    gc.freeze()
     yield
     # A running export finishes (or its lease lapses elsewhere) before the pool is closed.
     ctx: AppContext = app.state.ctx

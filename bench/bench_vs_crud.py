@@ -11,7 +11,9 @@ wrk (Debian's package) drives the saturated runs when it is installed, else aioh
 Chronicle is driven open loop at half its saturated rate and its p99 is timed from each
 request's scheduled moment. Budgets: >= 3x CRUD, >= 0.4x bare, p99 < 50 ms at half rate.
 
-Run: python -m bench.bench_vs_crud   (BENCH_SECONDS per phase, BENCH_PG_URL)
+Run: python -m bench.bench_vs_crud   (BENCH_SECONDS per phase, BENCH_PG_URL,
+BENCH_BACKENDS=sqlite,postgresql: which databases; BENCH_WORKERS: the worker count of the
+scaling phase, default WEB_CONCURRENCY or the CPU count, 1 to skip it)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +37,14 @@ from bench.harness import Result, call, chronicle, drive, ratio_line, server
 
 CLIENTS = 64
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+BACKENDS = {
+    name.strip().lower()
+    for name in os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
+    if name.strip()
+}
+WORKERS = int(
+    os.environ.get("BENCH_WORKERS", os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 2)))
+)
 ITEM = {"title": "An item", "description": INCIDENT["description"]}
 
 _WRK_SCRIPT = """
@@ -79,9 +90,42 @@ def _wrk(base: str, method: str, path: str, tokens: list[str], body: object) -> 
     return float(rate.group(1)), failures
 
 
+def _server_cpu_seconds() -> float:
+    """CPU time (user + system) of the uvicorn servers this process started, with their
+    workers (Linux /proc).
+
+    Printed per request beside the rate: on a shared machine the rate depends on how much of
+    the CPU the scheduler gives each server (a thread pool of 40 runnable threads gets more
+    than an event loop and one batch thread), while the CPU a request costs does not.
+    """
+    parents: dict[str, str] = {}
+    seconds: dict[str, float] = {}
+    servers: set[str] = set()
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        pid = stat.parent.name
+        parents[pid] = fields[1]
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
+        if fields[1] == str(os.getpid()) and b"uvicorn" in command:
+            servers.add(pid)
+
+    def served_by_one(pid: str) -> bool:
+        while pid in parents and pid not in servers:
+            pid = parents[pid]
+        return pid in servers
+
+    return sum(cpu for pid, cpu in seconds.items() if served_by_one(pid))
+
+
 async def _saturate(
     name: str, base: str, method: str, path: str, tokens: list[str], body: object
 ) -> tuple[float, int]:
+    cpu_before, started = _server_cpu_seconds(), time.perf_counter()
     if shutil.which("wrk"):
         rate, errors = await asyncio.to_thread(_wrk, base, method, path, tokens, body)
     else:
@@ -93,7 +137,9 @@ async def _saturate(
 
         result = await drive(name, base, one, clients=CLIENTS, seconds=SECONDS)
         rate, errors = result.throughput, result.errors
-    print(f"{name:<44} {rate:8.1f} req/s  errors {errors}")
+    served = rate * (time.perf_counter() - started)
+    cpu_ms = (_server_cpu_seconds() - cpu_before) * 1000 / served if served else float("nan")
+    print(f"{name:<44} {rate:8.1f} req/s  server CPU {cpu_ms:5.2f} ms/request  errors {errors}")
     return rate, errors
 
 
@@ -114,7 +160,8 @@ async def _seed_crud(base: str) -> list[str]:
 
 async def _backend(
     name: str, database_url: str | None, crud_database: str | None, bare: float
-) -> None:
+) -> float:
+    """The saturated and the half-rate runs on one database; returns the saturated rate."""
     print(f"\n== create on {name}: {CLIENTS} connections, {CLIENTS} accounts, one worker ==")
     with _crud(crud_database) as crud_url:
         tokens = await _seed_crud(crud_url)
@@ -144,6 +191,7 @@ async def _backend(
     print(
         f"{'p99 at half the saturated rate':<38} {paced.percentile(99):6.1f} ms  (budget: < 50 ms)"
     )
+    return created
 
 
 async def run() -> None:
@@ -152,14 +200,17 @@ async def run() -> None:
         bare, _ = await _saturate(
             "bare FastAPI GET /bare (baseline)", bare_url, "GET", "/bare", [], None
         )
-    await _backend("SQLite", None, None, bare)
-    with _postgres_database() as pg_url, _postgres_database() as crud_pg_url:
-        if pg_url is not None and crud_pg_url is not None:
-            one = await _backend("PostgreSQL", pg_url, crud_pg_url, bare)
-            await _workers("PostgreSQL", pg_url, one)
-    with tempfile.TemporaryDirectory() as data:
-        one = await _saturate_chronicle("SQLite", f"sqlite:///{Path(data) / 'c.db'}", 1)
-        await _workers("SQLite", f"sqlite:///{Path(data) / 'w.db'}", one)
+    if "sqlite" in BACKENDS:
+        one = await _backend("SQLite", None, None, bare)
+        if WORKERS > 1:
+            with tempfile.TemporaryDirectory() as data:
+                await _workers("SQLite", f"sqlite:///{Path(data) / 'w.db'}", one)
+    if "postgresql" in BACKENDS:
+        with _postgres_database() as pg_url, _postgres_database() as crud_pg_url:
+            if pg_url is not None and crud_pg_url is not None:
+                one = await _backend("PostgreSQL", pg_url, crud_pg_url, bare)
+                if WORKERS > 1:
+                    await _workers("PostgreSQL", pg_url, one)
 
 
 async def _saturate_chronicle(name: str, database_url: str, workers: int) -> float:
@@ -172,10 +223,9 @@ async def _saturate_chronicle(name: str, database_url: str, workers: int) -> flo
 
 
 async def _workers(name: str, database_url: str, one: float) -> None:
-    """The scaling docs/deploy.md quotes: the same run with WEB_CONCURRENCY (default nproc)."""
-    count = int(os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 2)))
-    several = await _saturate_chronicle(name, database_url, count)
-    print(ratio_line(f"{count} workers / 1 on {name}", several, one, "> 1x to default to it"))
+    """The scaling docs/deploy.md quotes: the same run with BENCH_WORKERS workers."""
+    several = await _saturate_chronicle(name, database_url, WORKERS)
+    print(ratio_line(f"{WORKERS} workers / 1 on {name}", several, one, "> 1x to default to it"))
 
 
 if __name__ == "__main__":

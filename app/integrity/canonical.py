@@ -69,14 +69,48 @@ def _check(value: Any, path: str) -> None:
     raise CanonicalError(f"{path}: {type(value).__name__} has no canonical form")
 
 
+def _plainly_canonical(value: Any) -> bool:
+    """The quick test every write pays: exact JSON types, safe integers, ASCII string keys.
+
+    Strings are not checked here: a lone surrogate fails the final UTF-8 encoding instead.
+    False sends the value to `_check`, which names the offending path (or, for a subclass of
+    a JSON type, accepts it).
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                continue
+            return False
+        if kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str or not key.isascii():
+                    return False
+            stack.extend(item.values())
+        else:
+            return False
+    return True
+
+
 def canonical_json(value: Any) -> bytes:
     """The canonical bytes of a JSON value; CanonicalError if it has none."""
-    _check(value, "$")
+    if not _plainly_canonical(value):
+        _check(value, "$")
     # With these options the standard library emits exactly the form specified above: keys
     # are ASCII, so its code-point sort equals a byte sort; ensure_ascii=False leaves every
     # character but `"`, `\` and U+0000-U+001F as itself; control characters get lowercase hex.
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        _check(value, "$")  # names the string that is not valid Unicode
+        raise CanonicalError("$: not valid Unicode") from None
 
 
 def sha256_hex(data: bytes) -> str:

@@ -18,12 +18,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import utcnow
 from app.integrity.canonical import GENESIS_HASH, LinkFields, link_hash
@@ -142,6 +144,132 @@ def _locked_heads(session: Session, account_ids: list[uuid.UUID]) -> dict[uuid.U
     return {head.account_id: head for head in session.scalars(query)}
 
 
+def _checked(kind: str, revision: int, content_sha256: str) -> None:
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown chain event kind {kind!r}")
+    if revision < 1:
+        raise ValueError("revisions start at 1")
+    if not _HEX_SHA256.match(content_sha256):
+        raise ValueError("content_sha256 must be 64 lowercase hex digits")
+
+
+def event_values(account_id: uuid.UUID, fields: LinkFields) -> dict[str, Any]:
+    """The `chain_events` row for one link, its hash computed (every column, for Core)."""
+    return {
+        "id": uuid.uuid4(),
+        "account_id": account_id,
+        "seq": fields.seq,
+        "kind": fields.kind,
+        "object_id": fields.object_id,
+        "revision": fields.revision,
+        "occurred_at": fields.occurred_at,
+        "recorded_at": fields.recorded_at,
+        "content_sha256": fields.content_sha256,
+        "prev_hash": fields.prev_hash,
+        "hash": link_hash(fields),
+    }
+
+
+@dataclass
+class PlannedAppend:
+    """Appends for a batch of writes (app.group_commit), planned in memory, written at once.
+
+    It starts from the heads the batch holds locked (`lock_chains`) and keeps each account's
+    next seq and hash in step as events are planned, in the order they are planned, so the
+    chain grows exactly as if `append_event` had been called for each. Nothing touches the
+    database until `write_planned`, which inserts every planned event in one statement and
+    moves the heads in another. A write whose plan fails after it appended rolls its appends
+    back with `undo_to(mark())`.
+    """
+
+    session: Session
+    heads: dict[uuid.UUID, tuple[int, str]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    objects: set[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=set)
+
+    def touches(self, account_id: uuid.UUID, object_id: uuid.UUID) -> bool:
+        """Whether an event for this object is already planned (a repeated id in one batch)."""
+        return (account_id, object_id) in self.objects
+
+    def mark(self) -> tuple[int, dict[uuid.UUID, tuple[int, str]]]:
+        return len(self.events), dict(self.heads)
+
+    def undo_to(self, mark: tuple[int, dict[uuid.UUID, tuple[int, str]]]) -> None:
+        count, heads = mark
+        for event in self.events[count:]:
+            self.objects.discard((event["account_id"], event["object_id"]))
+        del self.events[count:]
+        self.heads = heads
+
+    def append(
+        self,
+        account_id: uuid.UUID,
+        kind: str,
+        object_id: uuid.UUID,
+        revision: int,
+        occurred_at: datetime | None,
+        content_sha256: str,
+        *,
+        recorded_at: datetime,
+    ) -> dict[str, Any]:
+        """Plan one event (as `append_event` would append it); returns its row."""
+        _checked(kind, revision, content_sha256)
+        if account_id not in self.heads:
+            head = lock_chain(self.session, account_id)
+            self.heads[account_id] = (head.seq, head.head_hash)
+        seq, prev_hash = self.heads[account_id]
+        fields = LinkFields(
+            seq=seq + 1,
+            prev_hash=prev_hash,
+            kind=kind,
+            object_id=object_id,
+            revision=revision,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            content_sha256=content_sha256,
+        )
+        event = event_values(account_id, fields)
+        self.events.append(event)
+        self.objects.add((account_id, object_id))
+        self.heads[account_id] = (fields.seq, event["hash"])
+        return event
+
+
+_EVENTS = cast(Table, ChainEvent.__table__)
+_HEADS = cast(Table, ChainHead.__table__)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.account_id == bindparam("b_account_id"))
+    .values(seq=bindparam("b_seq"), head_hash=bindparam("b_hash"))
+)
+
+
+def write_planned(plan: PlannedAppend) -> None:
+    """Insert the planned events (one statement) and move the heads they advanced (one more).
+
+    The heads this transaction holds are kept in step without being marked changed, so a
+    later `lock_chain` or `append_event` in the same transaction builds on the planned events.
+    """
+    if not plan.events:
+        return
+    session = plan.session
+    session.execute(insert(_EVENTS), plan.events)
+    moved = {event["account_id"] for event in plan.events}
+    session.execute(
+        _MOVE_HEAD,
+        [
+            {"b_account_id": a, "b_seq": plan.heads[a][0], "b_hash": plan.heads[a][1]}
+            for a in sorted(moved)
+        ],
+    )
+    held: dict[uuid.UUID, tuple[object, ChainHead]] = session.info.get(_HELD, {})
+    for account_id in moved:
+        if account_id in held:
+            head = held[account_id][1]
+            set_committed_value(head, "seq", plan.heads[account_id][0])
+            set_committed_value(head, "head_hash", plan.heads[account_id][1])
+
+
 def append_event(
     session: Session,
     account_id: uuid.UUID,
@@ -160,12 +288,7 @@ def append_event(
     content (see app.integrity.canonical), or for evidence the file's SHA-256; `recorded_at`
     defaults to now and must be the same value the caller stores on its own row.
     """
-    if kind not in EVENT_KINDS:
-        raise ValueError(f"unknown chain event kind {kind!r}")
-    if revision < 1:
-        raise ValueError("revisions start at 1")
-    if not _HEX_SHA256.match(content_sha256):
-        raise ValueError("content_sha256 must be 64 lowercase hex digits")
+    _checked(kind, revision, content_sha256)
     head = lock_chain(session, account_id)
     fields = LinkFields(
         seq=head.seq + 1,

@@ -71,12 +71,13 @@ def _actor(row: Row[uuid.UUID, uuid.UUID, str, str, bytes, bytes]) -> Actor:
     )
 
 
-def access_token(request: Request) -> str:
-    """The request's bearer access token, checked for shape only (no database work yet)."""
-    token = bearer_token(request)
-    if token is None or not token.startswith(ACCESS_PREFIX) or len(token) > 128:
-        raise Unauthorized("A valid access token is required.")
-    return token
+async def access_token(request: Request) -> str:
+    """The request's bearer access token, checked for shape only (no database work yet).
+
+    Async because it does no I/O: FastAPI runs a plain `def` dependency in the thread pool,
+    and a hop there and back costs more than the check.
+    """
+    return _shaped_token(request)
 
 
 # For routes that resolve the token themselves, in their own transaction (app.group_commit).
@@ -93,8 +94,15 @@ def actors_for_tokens(session: Session, hmac_key: bytes, tokens: Iterable[str]) 
     return {hashes[row.token_hash]: _actor(row) for row in session.execute(query)}
 
 
+def _shaped_token(request: Request) -> str:
+    token = bearer_token(request)
+    if token is None or not token.startswith(ACCESS_PREFIX) or len(token) > 128:
+        raise Unauthorized("A valid access token is required.")
+    return token
+
+
 def current_actor(request: Request, ctx: CtxDep) -> Actor:
-    token = access_token(request)
+    token = _shaped_token(request)
     # Its own short read: the request's transaction (on SQLite, the write lock for a write)
     # then starts only when the route itself touches the database.
     hashed = token_hash(ctx.keyring.hmac_key, token)

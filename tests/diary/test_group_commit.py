@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
 from app.db import make_engine
+from app.group_commit import GroupCommit
 from app.models import ChainEvent
 from tests.conftest import User, new_user
 from tests.diary.support import create_incident, incident_body, integrity, with_etag
@@ -176,7 +178,8 @@ def test_concurrent_amendments_with_one_etag_let_exactly_one_win_in_a_batch(
 
 @contextmanager
 def _connection_lost_on_insert(app: FastAPI, nth: int) -> Iterator[None]:
-    """The batch's connection dies at its nth incident INSERT, as in a failover or restart.
+    """The connection dies at the nth incident INSERT (one per batch of planned creates), as in
+    a failover or restart.
 
     PostgreSQL: the backend is terminated from another connection, so the statement fails
     with the driver's own error and SQLAlchemy invalidates the connection. SQLite has no
@@ -211,6 +214,15 @@ def _connection_lost_on_insert(app: FastAPI, nth: int) -> Iterator[None]:
         event.remove(engine, "before_cursor_execute", before)
 
 
+@pytest.fixture
+def batches_of_eight(app: FastAPI) -> None:
+    """At most 8 writes a batch, so a burst of 24 is several batches, each one INSERT."""
+    app.state.group_commit = GroupCommit(
+        app.state.ctx, writer_turn=app.state.sqlite_writer_turn, window_ms=2, max_batch=8
+    )
+
+
+@pytest.mark.usefixtures("batches_of_eight")
 def test_a_connection_lost_mid_batch_answers_503_to_every_write_of_it_and_loses_nothing(
     app: FastAPI, client: TestClient, alice: User
 ) -> None:
@@ -219,7 +231,7 @@ def test_a_connection_lost_mid_batch_answers_503_to_every_write_of_it_and_loses_
         ("POST", "/v1/incidents", incident_body(description=f"entry {n}"), alice.auth)
         for n in range(24)
     ]
-    with _connection_lost_on_insert(app, nth=3):
+    with _connection_lost_on_insert(app, nth=2):
         responses = _send_at_once(app, requests)
     codes = sorted({r.status_code for r in responses})
     assert set(codes) <= {201, 503} and 503 in codes, [r.text for r in responses]

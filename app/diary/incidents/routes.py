@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Response, status
 from app.db import SessionDep
 from app.diary.filters import IncidentFiltersDep
 from app.diary.incidents import service
+from app.diary.incidents.planned import plan_incident
 from app.diary.incidents.schemas import (
     IncidentCreate,
     IncidentOut,
@@ -51,7 +52,11 @@ async def create_incident(
     body: IncidentCreate, token: AccessTokenDep, writes: GroupCommitDep
 ) -> Response:
     """Record an incident. Sending the same `id` and content again returns it with 200."""
-    out, created = await writes.run(token, lambda s, key: service.create_incident(s, key, body))
+    out, created = await writes.run(
+        token,
+        lambda s, key: service.create_incident(s, key, body),
+        plan=lambda s, key, appends: plan_incident(s, key, body, appends),
+    )
     return _written(out, status.HTTP_201_CREATED if created else status.HTTP_200_OK, out.id)
 
 

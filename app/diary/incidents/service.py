@@ -171,10 +171,10 @@ def create_incident(
         session.flush()
     except IntegrityError as exc:  # pragma: no cover - the chain lock serialises the account
         raise id_in_use() from exc
-    return incident_out(incident.id, incident.recorded_at, row, _values(body)), True
+    return incident_out(incident.id, incident.recorded_at, row, field_values(body)), True
 
 
-def _values(fields: IncidentFields) -> dict[str, Any]:
+def field_values(fields: IncidentFields) -> dict[str, Any]:
     return {name: getattr(fields, name) for name in FIELD_NAMES}
 
 
@@ -235,7 +235,7 @@ def amend_incident(
         session, key, incident, incident.current_revision + 1, fields, chain.INCIDENT_AMENDED
     )
     session.flush()
-    out = incident_out(incident.id, incident.recorded_at, row, _values(fields))
+    out = incident_out(incident.id, incident.recorded_at, row, field_values(fields))
     return with_links(session, key.account_id, [out])[0]
 
 

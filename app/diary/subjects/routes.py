@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Response, status
 from app.db import SessionDep
 from app.diary.schemas import WithdrawIn
 from app.diary.subjects import service
+from app.diary.subjects.planned import plan_subject
 from app.diary.subjects.schemas import (
     SubjectCreate,
     SubjectOut,
@@ -50,7 +51,11 @@ async def create_subject(
     body: SubjectCreate, token: AccessTokenDep, writes: GroupCommitDep
 ) -> Response:
     """Add a person responsible. Sending the same `id` and content again returns it with 200."""
-    out, created = await writes.run(token, lambda s, key: service.create_subject(s, key, body))
+    out, created = await writes.run(
+        token,
+        lambda s, key: service.create_subject(s, key, body),
+        plan=lambda s, key, appends: plan_subject(s, key, body, appends),
+    )
     return _written(out, status.HTTP_201_CREATED if created else status.HTTP_200_OK, out.id)
 
 

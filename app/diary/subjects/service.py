@@ -87,7 +87,7 @@ def stored_view(
     return subject_out(subject_id, first_recorded_at, row, values)
 
 
-def _values(fields: SubjectFields) -> dict[str, Any]:
+def field_values(fields: SubjectFields) -> dict[str, Any]:
     return {name: getattr(fields, name) for name in FIELD_NAMES}
 
 
@@ -150,7 +150,7 @@ def create_subject(session: Session, key: DataKey, body: SubjectCreate) -> tuple
         session.flush()
     except IntegrityError as exc:  # pragma: no cover - the chain lock serialises the account
         raise id_in_use() from exc
-    return subject_out(subject.id, subject.recorded_at, row, _values(body)), True
+    return subject_out(subject.id, subject.recorded_at, row, field_values(body)), True
 
 
 def _replay(session: Session, key: DataKey, existing: Subject, body: SubjectCreate) -> SubjectOut:
@@ -193,7 +193,7 @@ def amend_subject(
     number = subject.current_revision + 1
     row = _add_revision(session, key, subject, number, fields, chain.SUBJECT_AMENDED)
     session.flush()
-    return subject_out(subject.id, subject.recorded_at, row, _values(fields))
+    return subject_out(subject.id, subject.recorded_at, row, field_values(fields))
 
 
 def withdraw_subject(
