@@ -60,10 +60,15 @@ class AppContext:
         object.__setattr__(self, "exports", workers)
 
 
-async def get_ctx(request: Request) -> AppContext:
-    """Async: it does no I/O, so FastAPI resolves it on the event loop (no thread-pool hop)."""
+def ctx_of(request: Request) -> AppContext:
+    """The app's context, for code that has the request (middleware, dependencies)."""
     ctx: AppContext = request.app.state.ctx
     return ctx
+
+
+async def get_ctx(request: Request) -> AppContext:
+    """Async: it does no I/O, so FastAPI resolves it on the event loop (no thread-pool hop)."""
+    return ctx_of(request)
 
 
 CtxDep = Annotated[AppContext, Depends(get_ctx)]

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from app.context import get_ctx
+from app.context import ctx_of
 from app.errors import AppError
 from app.private_files import private_sqlite_file
 
@@ -157,7 +157,7 @@ async def _writer_turn(request: Request) -> AsyncIterator[None]:
     that the current writer needs for its next step. Routes that hash a password opt out
     (they would hold every writer up for the length of a hash); they meet the in-thread gate.
     """
-    lock = get_ctx(request).writer_turn
+    lock = ctx_of(request).writer_turn
     # Reads that record an audit row skip the turn too: a viewer's PDF download commits its
     # audit row early and then renders for seconds, and must not hold every writer up.
     if lock is None or request.method in _SAFE_METHODS or request.scope.get("hashes_password"):
@@ -170,7 +170,7 @@ async def _writer_turn(request: Request) -> AsyncIterator[None]:
 def get_session(
     request: Request, _turn: Annotated[None, Depends(_writer_turn, scope="function")]
 ) -> Iterator[Session]:
-    factory = get_ctx(request).sessionmaker
+    factory = ctx_of(request).sessionmaker
     session = write_session(factory) if _writes(request) else factory()
     try:
         yield session

@@ -38,7 +38,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from app.context import get_ctx
+from app.context import ctx_of
 from app.errors import AppError, TooManyRequests
 from app.settings import Settings
 
@@ -64,7 +64,7 @@ class TooManyTransfers(TooManyRequests):
 
 def transfer_limiter(request: Request) -> anyio.CapacityLimiter:
     """The app's own pool of transfer threads (`AppContext.transfer_limiter`)."""
-    return get_ctx(request).transfer_limiter
+    return ctx_of(request).transfer_limiter
 
 
 async def in_transfer_thread(request: Request, func: Callable[..., T], *args: Any) -> T:
@@ -79,7 +79,7 @@ def take_transfer_slot(
     function that gives it back (once, however often it is called).
 
     Counted per process, on the event loop: nothing here awaits, so no lock is needed."""
-    counts = get_ctx(request).transfers_in_flight
+    counts = ctx_of(request).transfers_in_flight
     if counts.get(account_id, 0) >= settings.max_transfers_per_account:
         raise TooManyTransfers(
             f"At most {settings.max_transfers_per_account} uploads and downloads at once per "
