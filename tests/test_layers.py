@@ -54,7 +54,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("accounts", ("app.accounts", "app.sessions", "app.audit", "app.ops")),
     ("evidence", ("app.evidence",)),
     # Group commit batches the diary's writes (incidents, subjects) and appends to the chain.
-    ("diary", ("app.diary", "app.integrity.gather", "app.group_commit")),
+    ("diary", ("app.diary", "app.integrity.gather", "app.group_commit", "app.planned_writes")),
     ("screening", ("app.risk", "app.summaries")),
     ("sharing", ("app.sharing",)),
     ("exports", ("app.exports",)),

@@ -218,7 +218,7 @@ def _connection_lost_on_insert(app: FastAPI, nth: int) -> Iterator[None]:
 def batches_of_eight(app: FastAPI) -> None:
     """At most 8 writes a batch, so a burst of 24 is several batches, each one INSERT."""
     app.state.group_commit = GroupCommit(
-        app.state.ctx, writer_turn=app.state.sqlite_writer_turn, window_ms=2, max_batch=8
+        app.state.ctx, writer_turn=app.state.ctx.writer_turn, window_ms=2, max_batch=8
     )
 
 

@@ -53,6 +53,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", P + "/incidents/{incident_id}/revisions"): (401, 403, 404, 404, 403, 403),
     ("GET", P + "/risk-assessments/suggestions"): (401, 403, 200, 404, 403, 403),
     ("POST", P + "/risk-assessments"): (401, 403, 201, 404, 403, 403),
+    # An export prepared for the victim (assist), and one she does not have.
+    ("POST", P + "/exports"): (401, 403, 202, 404, 403, 403),
+    ("GET", P + "/exports/{export_id}"): (401, 403, 404, 404, 403, 403),
     ("GET", "/v1/audit"): (401, 200, 403, 403, 403, 403),
 }
 
@@ -70,6 +73,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/clients/{client_id}/notes"): {"text": "hello"},
     ("POST", "/v1/clients/{client_id}/incidents"): incident_body(),
     ("POST", P + "/risk-assessments"): {"answers": {"q1": {"answer": "yes"}}},
+    ("POST", P + "/exports"): {"format": "json"},
 }
 
 
@@ -110,6 +114,7 @@ def test_authorization_matrix(
             client_id=grant_id,
             incident_id=uuid.uuid4(),
             evidence_id=uuid.uuid4(),
+            export_id=uuid.uuid4(),
         )
         body = dict(BODIES.get(operation, {}))
         if operation == ("POST", "/v1/organisations"):
