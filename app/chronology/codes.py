@@ -27,7 +27,8 @@ Severity, 1 (lowest) to 5, is DOMAIN.md's "Suggested severity ordering"; the tre
 1 contacting, unwanted gifts, publishing material, monitoring communications (and online abuse,
   a form of contact; and `other`, which carries no severity information of its own);
 2 loitering, watching or spying, following, third-party contact;
-3 interfering with or damaging property, turning up at home or at work, breach of an order;
+3 interfering with or damaging property, turning up at home or at work, entering premises,
+  breach of an order;
 4 threats of violence or to kill, sexual behaviour;
 5 physical violence, weapons, strangulation or non-fatal choking.
 """
@@ -38,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-TAXONOMY_VERSION = "2026-12-1"
+TAXONOMY_VERSION = "2026-12-2"
 
 # The classification axes. None on an axis is a decision ("feeds nothing here"), stated per row.
 # FOUR "Fixated": keeping track of the victim, turning up where they live or work, or using the
@@ -253,6 +254,23 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         severity=3,
         description="Coming to your workplace, school, college or university.",
         s39=None,
+        fixated="turning_up",
+        contact=False,
+        unwanted=False,
+        breach=False,
+        threatening=False,
+        risk_marker="turning_up",
+        sdash="q4",
+    ),
+    Behaviour(
+        code="entering_premises",
+        label="Entering your home or other premises",
+        group="presence",
+        s2a3=None,  # not one of PHA 1997 s.2A(3)'s examples (they are examples only)
+        severity=3,
+        description="Going into, or trying to get into, your home, garden, workplace, car park "
+        "or any other premises.",
+        s39="e",  # CJLSA 2010 s.39(6)(e), PSA NI 2022 s.1(4)(e): entering any premises
         fixated="turning_up",
         contact=False,
         unwanted=False,

@@ -54,6 +54,7 @@ _S39_LABELS: dict[str, str] = {
     "b": "contacting or attempting to contact the victim or any other person",
     "c": "publishing statements or material relating to or purporting to come from a person",
     "d": "monitoring use of the internet, email or other electronic communication",
+    "e": "entering any premises",
     "f": "loitering in any place",
     "g": "interfering with property in the possession of the victim or any other person",
     "h": "giving anything or leaving anything where it may be found",

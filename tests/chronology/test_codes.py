@@ -90,6 +90,7 @@ def test_the_letters_of_each_jurisdiction_are_those_of_its_list() -> None:
         "b": ["contacting", "third_party_contact"],
         "c": ["publishing_material"],
         "d": ["monitoring_communications"],
+        "e": ["entering_premises"],
         "f": ["loitering"],
         "g": ["interfering_with_property"],
         "h": ["unwanted_gifts"],
@@ -107,7 +108,11 @@ def test_the_pattern_and_risk_sets_are_those_the_analysis_has_always_read() -> N
 
     tracking = {"following", "watching_or_spying", "loitering", "monitoring_communications"}
     assert where("fixated", "tracking") == tracking
-    assert where("fixated", "turning_up") == {"turning_up_at_home", "turning_up_at_work"}
+    assert where("fixated", "turning_up") == {
+        "turning_up_at_home",
+        "turning_up_at_work",
+        "entering_premises",
+    }
     assert where("fixated", "people_around") == {"third_party_contact"}
     assert where("contact", True) == {
         "contacting",

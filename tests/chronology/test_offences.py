@@ -287,3 +287,19 @@ def test_ni_threats_before_the_2022_act_are_not_s2_and_harassment_is_the_1997_or
     later = [*incidents, make_incident("c", "2022-05-01", ["threat_to_kill"])]
     s2 = by_code(summarise(later, "northern_ireland"))["threatening_or_abusive_behaviour"]
     assert s2.indicated and s2.incident_ids == ids("c")
+
+
+def test_entering_premises_is_listed_conduct_in_scotland_and_northern_ireland() -> None:
+    """DOMAIN.md: s.39(6)(e) and PSA NI s.1(4)(e) list entering premises; PHA s.2A(3) does not."""
+    incidents = [
+        make_incident("a", "2026-03-01", ["entering_premises"], alarm_or_distress=True),
+        make_incident("b", "2026-03-08", ["entering_premises"], alarm_or_distress=True),
+    ]
+    for jurisdiction, cited in (
+        ("scotland", "CJLSA 2010 s.39(6)(e), entering any premises: 2 incidents."),
+        ("northern_ireland", "PSA NI 2022 s.1(4)(e), entering any premises: 2 incidents."),
+    ):
+        stalking = by_code(summarise(incidents, jurisdiction))["stalking"]
+        assert stalking.indicated
+        assert cited in [f.text for f in stalking.facts]
+    assert not by_code(summarise(incidents, "england_wales"))["stalking"].indicated

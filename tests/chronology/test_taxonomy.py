@@ -56,6 +56,7 @@ def test_severity_follows_the_domain_ordering() -> None:
             "damage_to_property",
             "turning_up_at_home",
             "turning_up_at_work",
+            "entering_premises",
             "breach_of_order",
         },
         4: {"threat_of_violence", "threat_to_kill", "sexual_behaviour"},
@@ -85,7 +86,7 @@ def test_a_police_information_notice_is_a_warning_not_an_order() -> None:
 def test_the_document_is_json_and_lists_everything_with_labels() -> None:
     document = json.loads(json.dumps(taxonomy_document()))
 
-    assert document["version"] == TAXONOMY_VERSION == "2026-12-1"
+    assert document["version"] == TAXONOMY_VERSION == "2026-12-2"
     assert [b["code"] for b in document["behaviours"]] == [b.code for b in BEHAVIOURS]
     assert {c["code"] for c in document["channels"]} == CHANNEL_CODES
     assert {c["code"] for c in document["impacts"]} == IMPACT_CODES
