@@ -216,6 +216,7 @@ def _continued_after_actions(party: Party) -> list[Statement]:
     """Conduct by this party after the victim asked them to stop, contact after she blocked
     them: the first incident at which she did it, and everything of theirs after it."""
     statements = []
+    who = party.label if party.subject_id is not None else "someone not identified"
     for action, what, conduct in (
         ("asked_to_stop", "asked them to stop", "Conduct attributed to"),
         ("blocked", "blocked them", "Contact from"),
@@ -228,7 +229,7 @@ def _continued_after_actions(party: Party) -> list[Statement]:
             later = [i for i in later if _is_contact(i)]
         if later:
             text = (
-                f"{conduct} {party.label} continued after the victim {what} on "
+                f"{conduct} {who} continued after the victim {what} on "
                 f"{day_text(first.occurred_on)}: {count_text(len(later), 'incident')} since."
             )
             statements.append(Statement(text=text, incident_ids=ids([first, *later])))

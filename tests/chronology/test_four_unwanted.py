@@ -116,3 +116,22 @@ def test_her_action_is_printed_on_the_incident_row() -> None:
         present.effect(entry)
         == "Alarm or distress. The victim asked them to stop and blocked them."
     )
+
+
+def test_contact_after_a_block_from_no_one_identified_says_so_in_words() -> None:
+    """The party with no subject recorded is not a name: the statement reads as a sentence."""
+    summary = summarise(
+        [
+            make_incident(
+                "a", "2026-03-01", ["contacting"], subject=None, victim_actions=("blocked",)
+            ),
+            make_incident("b", "2026-03-04", ["contacting"], subject=None, channel="email"),
+        ]
+    )
+    assert unwanted(summary) == [
+        (
+            "Contact from someone not identified continued after the victim blocked them on "
+            "1 March 2026: 1 incident since.",
+            ids("a", "b"),
+        )
+    ]
