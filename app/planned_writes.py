@@ -15,6 +15,7 @@ write runs the ordinary way, after the planned rows, in a savepoint of its own.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,22 @@ from app.integrity.chain import PlannedAppend
 
 class NotPlannable(Exception):
     """This write must run on its own (in a savepoint), not be planned with the batch."""
+
+
+def require_new_id(
+    session: Session,
+    model: type[Any],
+    account_id: uuid.UUID,
+    object_id: uuid.UUID | None,
+    appends: PlannedAppend,
+) -> None:
+    """NotPlannable for a client-chosen id the account already has, or that an earlier write
+    of this batch uses: a replay (200) or a conflict (409) runs the savepoint path."""
+    if object_id is not None and (
+        appends.touches(account_id, object_id)
+        or session.get(model, (account_id, object_id)) is not None
+    ):
+        raise NotPlannable
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from app.evidence.links import require_evidence
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
 from app.models import Incident, IncidentRevision
-from app.planned_writes import NotPlannable, PlannedWrite
+from app.planned_writes import PlannedWrite, require_new_id
 
 INCIDENTS = cast(Table, Incident.__table__)
 REVISIONS = cast(Table, IncidentRevision.__table__)
@@ -38,11 +38,7 @@ def plan_incident(
 ) -> PlannedWrite:
     """The rows of a new incident and its 201 view; NotPlannable for a repeated id."""
     account_id = key.account_id
-    if body.id is not None and (
-        appends.touches(account_id, body.id)
-        or session.get(Incident, (account_id, body.id)) is not None
-    ):
-        raise NotPlannable
+    require_new_id(session, Incident, account_id, body.id, appends)
     require_subjects(session, account_id, body.subject_ids)
     require_evidence(session, account_id, body.evidence_ids)
     incident_id, row_id, now, salt = body.id or uuid.uuid4(), uuid.uuid4(), utcnow(), rev.new_salt()

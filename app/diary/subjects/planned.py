@@ -22,7 +22,7 @@ from app.etags import make_etag
 from app.integrity import chain
 from app.integrity.canonical import content_commitment
 from app.models import Subject, SubjectRevision
-from app.planned_writes import NotPlannable, PlannedWrite
+from app.planned_writes import PlannedWrite, require_new_id
 
 SUBJECTS = cast(Table, Subject.__table__)
 REVISIONS = cast(Table, SubjectRevision.__table__)
@@ -33,11 +33,7 @@ def plan_subject(
 ) -> PlannedWrite:
     """The rows of a new subject and its 201 view; NotPlannable for a repeated id."""
     account_id = key.account_id
-    if body.id is not None and (
-        appends.touches(account_id, body.id)
-        or session.get(Subject, (account_id, body.id)) is not None
-    ):
-        raise NotPlannable
+    require_new_id(session, Subject, account_id, body.id, appends)
     subject_id, row_id, now, salt = body.id or uuid.uuid4(), uuid.uuid4(), utcnow(), rev.new_salt()
     sealed = content.sealed_content(body)
     commitment = content_commitment(salt, content.document(body.relationship, sealed))
